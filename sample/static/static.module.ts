@@ -1,0 +1,5 @@
+import { Module } from '@nestjs/common';
+import { StaticController } from './static.controller.js';
+
+@Module({ controllers: [StaticController] })
+export class StaticModule {}

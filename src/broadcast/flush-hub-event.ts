@@ -1,0 +1,36 @@
+import type { MessageEvent } from '@nestjs/common';
+import { FLUSH_FRAME } from '../flush.internal-constants.js';
+import { serializeSseEvent } from '../sse/sse.serializer.js';
+
+/**
+ * An event delivered by FlushHub: a Nest `MessageEvent` whose `data` is already encoded, and
+ * whose SSE frame is built once, on first use, and shared by every local subscriber.
+ * @publicApi
+ */
+export class FlushHubEvent implements MessageEvent {
+  readonly id: string;
+  readonly data: string;
+  readonly type?: string;
+  readonly retry?: number;
+  readonly comment?: string;
+  #frame: Buffer | undefined;
+
+  constructor(fields: {
+    id: string;
+    data: string;
+    type?: string;
+    retry?: number;
+    comment?: string;
+  }) {
+    this.id = fields.id;
+    this.data = fields.data;
+    if (fields.type !== undefined) this.type = fields.type;
+    if (fields.retry !== undefined) this.retry = fields.retry;
+    if (fields.comment !== undefined) this.comment = fields.comment;
+  }
+
+  /** The SSE bytes of this event, encoded once. @internal */
+  get [FLUSH_FRAME](): Buffer {
+    return (this.#frame ??= Buffer.from(serializeSseEvent(this), 'utf8'));
+  }
+}

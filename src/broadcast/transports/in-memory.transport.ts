@@ -1,0 +1,185 @@
+import {
+  compareEventIds,
+  isEventId,
+  type FlushReplayResult,
+  type FlushTransport,
+  type FlushTransportEvent,
+} from '../flush-transport.interface.js';
+import { EventIdGenerator } from '../event-id.generator.js';
+
+/** Options of the in-memory transport. @publicApi */
+export interface InMemoryFlushTransportOptions {
+  /** Events kept per channel. @default the module's `historySize` (1000) */
+  historySize?: number;
+  /** Maximum age of kept events in milliseconds. @default the module's `historyMaxAgeMs` (none) */
+  historyMaxAgeMs?: number | false;
+}
+
+interface StoredEvent extends FlushTransportEvent {
+  readonly at: number;
+}
+
+/** A bounded ring of the newest events of one channel. */
+class ChannelLog {
+  readonly listeners = new Set<(event: FlushTransportEvent) => void>();
+  private ring: (StoredEvent | undefined)[] = [];
+  private head = 0; // index of the oldest event
+  private size = 0;
+  /** Id of the newest event that left the ring (resume from it is still exact). */
+  evictedThrough: string | undefined;
+  lastId: string | undefined;
+
+  constructor(private capacity: number) {}
+
+  append(event: StoredEvent): void {
+    this.lastId = event.id;
+    if (this.capacity === 0) {
+      this.evictedThrough = event.id;
+      return;
+    }
+    if (this.size < this.capacity) {
+      this.ring[(this.head + this.size) % this.capacity] = event;
+      this.size++;
+      return;
+    }
+    this.evictedThrough = this.ring[this.head]!.id;
+    this.ring[this.head] = event;
+    this.head = (this.head + 1) % this.capacity;
+  }
+
+  evictOlderThan(cutoff: number): void {
+    while (this.size > 0 && this.at(0).at < cutoff) {
+      this.evictedThrough = this.at(0).id;
+      this.ring[this.head] = undefined;
+      this.head = (this.head + 1) % this.capacity;
+      this.size--;
+    }
+  }
+
+  private at(i: number): StoredEvent {
+    return this.ring[(this.head + i) % this.capacity]!;
+  }
+
+  /** Events after `id`, or undefined when `id` is not the id of a retained (or last evicted) event. */
+  after(id: string): FlushTransportEvent[] | undefined {
+    if (id === this.lastId) return [];
+    if (id === this.evictedThrough) return this.slice(0);
+    // Binary search: ids in the ring are increasing.
+    let lo = 0;
+    let hi = this.size - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      const cmp = compareEventIds(this.at(mid).id, id);
+      if (cmp === 0) return this.slice(mid + 1);
+      if (cmp < 0) lo = mid + 1;
+      else hi = mid - 1;
+    }
+    return undefined;
+  }
+
+  private slice(from: number): FlushTransportEvent[] {
+    const out: FlushTransportEvent[] = [];
+    for (let i = from; i < this.size; i++) {
+      const { id, event, data } = this.at(i);
+      out.push(event === undefined ? { id, data } : { id, event, data });
+    }
+    return out;
+  }
+
+  get idle(): boolean {
+    return this.listeners.size === 0 && this.size === 0;
+  }
+}
+
+/**
+ * The default FlushHub transport: history and fan-out inside this process. Ids follow the
+ * Redis Stream format (`<ms>-<seq>`), so they stay comparable if an app moves to Redis.
+ * @publicApi
+ */
+export class InMemoryFlushTransport implements FlushTransport {
+  private readonly channels = new Map<string, ChannelLog>();
+  private readonly ids = new EventIdGenerator();
+  private historySize: number;
+  private historyMaxAgeMs: number | false;
+  private readonly explicit: InMemoryFlushTransportOptions;
+
+  constructor(options: InMemoryFlushTransportOptions = {}) {
+    this.explicit = options;
+    this.historySize = options.historySize ?? 1000;
+    this.historyMaxAgeMs = options.historyMaxAgeMs ?? false;
+  }
+
+  /** Applies the module's history options unless this transport was given its own. @internal */
+  configure(options: { historySize: number; historyMaxAgeMs: number | false }): void {
+    this.historySize = this.explicit.historySize ?? options.historySize;
+    this.historyMaxAgeMs = this.explicit.historyMaxAgeMs ?? options.historyMaxAgeMs;
+  }
+
+  private log(channel: string, create: true): ChannelLog;
+  private log(channel: string, create: false): ChannelLog | undefined;
+  private log(channel: string, create: boolean): ChannelLog | undefined {
+    let log = this.channels.get(channel);
+    if (!log && create) {
+      log = new ChannelLog(this.historySize);
+      this.channels.set(channel, log);
+    }
+    return log;
+  }
+
+  publish(
+    channel: string,
+    message: { event?: string; data: string },
+  ): Promise<FlushTransportEvent> {
+    const now = Date.now();
+    const id = this.ids.next(now);
+    const stored: StoredEvent =
+      message.event === undefined
+        ? { id, data: message.data, at: now }
+        : { id, event: message.event, data: message.data, at: now };
+    const log = this.log(channel, true);
+    log.append(stored);
+    if (this.historyMaxAgeMs !== false) log.evictOlderThan(now - this.historyMaxAgeMs);
+    const delivered: FlushTransportEvent =
+      message.event === undefined
+        ? { id, data: message.data }
+        : { id, event: message.event, data: message.data };
+    for (const listener of log.listeners) listener(delivered);
+    if (log.idle) this.channels.delete(channel);
+    return Promise.resolve(delivered);
+  }
+
+  subscribe(
+    channel: string,
+    listener: (event: FlushTransportEvent) => void,
+  ): Promise<() => Promise<void>> {
+    const log = this.log(channel, true);
+    log.listeners.add(listener);
+    return Promise.resolve(() => {
+      log.listeners.delete(listener);
+      if (log.idle && this.channels.get(channel) === log) this.channels.delete(channel);
+      return Promise.resolve();
+    });
+  }
+
+  replay(channel: string, lastEventId: string): Promise<FlushReplayResult> {
+    const log = this.log(channel, false);
+    if (!log || !isEventId(lastEventId)) {
+      return Promise.resolve({ status: 'resync', lastId: log?.lastId });
+    }
+    if (this.historyMaxAgeMs !== false) log.evictOlderThan(Date.now() - this.historyMaxAgeMs);
+    const events = log.after(lastEventId);
+    return Promise.resolve(
+      events ? { status: 'ok', events } : { status: 'resync', lastId: log.lastId },
+    );
+  }
+
+  /** Channels currently held (with listeners or history). */
+  get channelCount(): number {
+    return this.channels.size;
+  }
+
+  close(): Promise<void> {
+    this.channels.clear();
+    return Promise.resolve();
+  }
+}

@@ -1,0 +1,39 @@
+/** Message factories for errors and log lines, kept in one place. @internal */
+export const describeValue = (value: unknown): string => {
+  if (value === undefined) return 'undefined';
+  if (value === null) return 'null';
+  if (typeof value === 'string') return JSON.stringify(value);
+  if (typeof value === 'function') return `a function (${value.name || 'anonymous'})`;
+  if (typeof value === 'object') {
+    const name = value.constructor?.name;
+    return name && name !== 'Object' ? `an instance of ${name}` : 'an object';
+  }
+  return `${typeof value} ${String(value)}`;
+};
+
+export const INVALID_OPTION = (option: string, got: unknown, expected: string) =>
+  `FlushModule option "${option}" must be ${expected}; received ${describeValue(got)}. ` +
+  `Fix it where FlushModule.forRoot()/forRootAsync() is called.`;
+
+export const UNKNOWN_OPTION = (option: string, known: readonly string[]) =>
+  `FlushModule has no option "${option}". Known options: ${known.join(', ')}.`;
+
+export const INVALID_ROUTE_OPTION = (
+  route: string,
+  option: string,
+  got: unknown,
+  expected: string,
+) =>
+  `@Flush() on ${route}: option "${option}" must be ${expected}; received ${describeValue(got)}.`;
+
+export const STREAM_FAILED = (route: string) =>
+  `Stream on ${route} failed after its headers were sent; the client received an error and the stream was closed.`;
+
+export const SLOW_CLIENT_DISCONNECTED = (route: string, bytes: number, limit: number) =>
+  `Slow client on ${route} disconnected: ${bytes} bytes queued exceeds maxQueuedBytes (${limit}).`;
+
+export const INVALID_CHANNEL = (got: unknown) =>
+  `Invalid channel name ${describeValue(got)}: use 1-200 characters from A-Z a-z 0-9 and . _ - : / @ (no spaces or control characters).`;
+
+export const INVALID_EVENT_NAME = (got: unknown) =>
+  `Invalid event name ${describeValue(got)}: use 1-100 characters without CR, LF or NUL.`;

@@ -1,0 +1,63 @@
+import { Injectable } from '@nestjs/common';
+
+/** Figures of one application's streams and hub, readable from code. @publicApi */
+export interface FlushMetricsSnapshot {
+  /** Streams open now (`@Flush()` routes and `@Sse()` routes). */
+  readonly openStreams: number;
+  /** Streams opened since start. */
+  readonly streamsOpened: number;
+  /** Bytes written to clients by `@Flush()` routes. */
+  readonly bytesWritten: number;
+  /** Frames dropped by the slow-client policy. */
+  readonly framesDropped: number;
+  /** Clients disconnected by the slow-client policy. */
+  readonly slowClientDisconnects: number;
+  /** Heartbeats written. */
+  readonly heartbeats: number;
+  /** Events published through the hub. */
+  readonly published: number;
+  /** Hub events handed to local subscribers (one per subscriber). */
+  readonly delivered: number;
+  /** Resumes served from history. */
+  readonly replays: number;
+  /** Resumes answered with a resync event. */
+  readonly resyncs: number;
+  /** Local subscribers per channel. */
+  readonly channels: Readonly<Record<string, number>>;
+}
+
+/**
+ * Counters shared by the writers and the hub of one application.
+ * @publicApi
+ */
+@Injectable()
+export class FlushMetrics {
+  openStreams = 0;
+  streamsOpened = 0;
+  bytesWritten = 0;
+  framesDropped = 0;
+  slowClientDisconnects = 0;
+  heartbeats = 0;
+  published = 0;
+  delivered = 0;
+  replays = 0;
+  resyncs = 0;
+  /** Filled by FlushHub. @internal */
+  channelSizes: () => Record<string, number> = () => ({});
+
+  snapshot(): FlushMetricsSnapshot {
+    return {
+      openStreams: this.openStreams,
+      streamsOpened: this.streamsOpened,
+      bytesWritten: this.bytesWritten,
+      framesDropped: this.framesDropped,
+      slowClientDisconnects: this.slowClientDisconnects,
+      heartbeats: this.heartbeats,
+      published: this.published,
+      delivered: this.delivered,
+      replays: this.replays,
+      resyncs: this.resyncs,
+      channels: this.channelSizes(),
+    };
+  }
+}

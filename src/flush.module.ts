@@ -1,0 +1,40 @@
+import { Module } from '@nestjs/common';
+import { FlushHub } from './broadcast/flush.hub.js';
+import { FlushTransport } from './broadcast/flush-transport.interface.js';
+import { FLUSH_RESOLVED_OPTIONS } from './flush.internal-constants.js';
+import { FlushMetrics } from './flush.metrics.js';
+import { ConfigurableModuleClass } from './flush.module-definition.js';
+import { flushProviders } from './flush.providers.js';
+import { FlushInterceptor } from './interceptors/flush.interceptor.js';
+import { FlushRawStreamInterceptor } from './interceptors/flush-raw-stream.interceptor.js';
+import { FlushInterceptorExclusion } from './interceptors/interceptor-exclusion.service.js';
+import { FlushConnections } from './shutdown/flush-connections.service.js';
+
+/**
+ * Streams that reach the client at once and survive real apps. Import it once:
+ * `FlushModule.forRoot({ heartbeatIntervalMs: 15000 })` or `forRootAsync({ useFactory, inject })`.
+ * From then on global interceptors leave streaming routes (`@Sse()`, `@Flush()`,
+ * `@StreamingRoute()`) alone, and `FlushHub` is injectable everywhere (the module is global by default).
+ * @publicApi
+ */
+@Module({
+  providers: [
+    ...flushProviders,
+    FlushMetrics,
+    FlushConnections,
+    FlushHub,
+    FlushInterceptor,
+    FlushRawStreamInterceptor,
+    FlushInterceptorExclusion,
+  ],
+  exports: [
+    FLUSH_RESOLVED_OPTIONS,
+    FlushTransport,
+    FlushMetrics,
+    FlushConnections,
+    FlushHub,
+    FlushInterceptor,
+    FlushRawStreamInterceptor,
+  ],
+})
+export class FlushModule extends ConfigurableModuleClass {}

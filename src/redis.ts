@@ -1,0 +1,15 @@
+/**
+ * The `nestjs-flush/redis` entry point: the Redis transport of FlushHub, for fan-out and
+ * Last-Event-ID resume across instances. Needs the optional peer dependency `ioredis` when the
+ * transport creates its own connections (`{ url }`); nothing here imports ioredis statically.
+ * @example
+ * import { RedisFlushTransport } from 'nestjs-flush/redis';
+ * FlushModule.forRoot({ transport: new RedisFlushTransport({ url: process.env.REDIS_URL }) });
+ * @publicApi
+ */
+export {
+  RedisFlushTransport,
+  RedisFlushTransportError,
+} from './broadcast/transports/redis.transport.js';
+export type { RedisFlushTransportOptions } from './broadcast/transports/redis.transport.js';
+export type { RedisClientLike } from './broadcast/transports/redis-client.interface.js';

@@ -1,0 +1,19 @@
+import type { FlushTransportEvent } from '../broadcast/flush-transport.interface.js';
+import { InMemoryFlushTransport } from '../broadcast/transports/in-memory.transport.js';
+
+/**
+ * An in-memory transport that records every publish, for assertions in users' tests.
+ * @publicApi
+ */
+export class RecordingFlushTransport extends InMemoryFlushTransport {
+  readonly published: { channel: string; event: FlushTransportEvent }[] = [];
+
+  override async publish(
+    channel: string,
+    message: { event?: string; data: string },
+  ): Promise<FlushTransportEvent> {
+    const event = await super.publish(channel, message);
+    this.published.push({ channel, event });
+    return event;
+  }
+}

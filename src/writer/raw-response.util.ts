@@ -1,0 +1,48 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { FLUSH_REQUEST_CONTEXT } from '../flush.internal-constants.js';
+
+/** A framework request or response (express objects are the raw ones; fastify wraps them). */
+type Wrapped<T> = T | { raw: T };
+
+/** The `node:http` response behind an express or fastify response. @internal */
+export const toRawResponse = (res: Wrapped<ServerResponse>): ServerResponse =>
+  (res as { raw?: ServerResponse }).raw ?? (res as ServerResponse);
+
+/** The `node:http` request behind an express or fastify request. @internal */
+export const toRawRequest = (req: Wrapped<IncomingMessage>): IncomingMessage =>
+  (req as { raw?: IncomingMessage }).raw ?? (req as IncomingMessage);
+
+interface RequestContext {
+  controller: AbortController;
+}
+
+/**
+ * The AbortSignal of a request: aborted once its response closes (the client left, or the response
+ * is over). Created on first use, once per request, listening on the response (not the request
+ * body, which ends early for a POST).
+ * @internal
+ */
+export const requestSignal = (req: IncomingMessage, res: ServerResponse): AbortSignal => {
+  const carrier = req as IncomingMessage & { [FLUSH_REQUEST_CONTEXT]?: RequestContext };
+  let context = carrier[FLUSH_REQUEST_CONTEXT];
+  if (!context) {
+    const controller = new AbortController();
+    context = { controller };
+    carrier[FLUSH_REQUEST_CONTEXT] = context;
+    if (res.destroyed || req.socket?.destroyed) controller.abort();
+    else res.once('close', () => controller.abort());
+  }
+  return context.controller.signal;
+};
+
+/** Headers set on the framework response (fastify keeps them on the reply until it sends). @internal */
+export const frameworkHeaders = (res: unknown): Record<string, string> => {
+  const getHeaders = (res as { getHeaders?: () => Record<string, unknown> }).getHeaders;
+  if (typeof getHeaders !== 'function') return {};
+  const out: Record<string, string> = {};
+  for (const [name, value] of Object.entries(getHeaders.call(res) ?? {})) {
+    if (value === undefined) continue;
+    out[name.toLowerCase()] = Array.isArray(value) ? value.join(', ') : String(value);
+  }
+  return out;
+};

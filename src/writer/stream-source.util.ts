@@ -1,0 +1,178 @@
+import { isObservable, type Observable, type Subscription } from 'rxjs';
+import { StreamClosedError } from '../flush.errors.js';
+import type { StreamWriter } from './stream.writer.js';
+
+/** What a streaming handler may return (or resolve to). @publicApi */
+export type FlushSource<T = unknown> =
+  Observable<T> | AsyncIterable<T> | Iterator<T> | NodeJS.ReadableStream | ReadableStream<T> | T;
+
+/** Turns one item into the bytes of the wire format. May throw (BigInt, circular). @internal */
+export type FrameEncoder = (item: unknown) => string | Buffer;
+
+const isAsyncIterable = (v: unknown): v is AsyncIterable<unknown> =>
+  v !== null &&
+  typeof v === 'object' &&
+  typeof (v as AsyncIterable<unknown>)[Symbol.asyncIterator] === 'function';
+
+/** A sync iterator object (a generator), not a value that merely is iterable (array, string). */
+const isIteratorObject = (v: unknown): v is Iterator<unknown> & Iterable<unknown> =>
+  v !== null &&
+  typeof v === 'object' &&
+  !Array.isArray(v) &&
+  typeof (v as Iterator<unknown>).next === 'function' &&
+  typeof (v as Iterable<unknown>)[Symbol.iterator] === 'function';
+
+/** Whether a value is a stream source rather than a single item. @internal */
+export const isStreamSource = (v: unknown): boolean =>
+  isObservable(v) || isAsyncIterable(v) || isIteratorObject(v);
+
+/** Releases a source that will never be read (HEAD, a client gone before the start). @internal */
+export const releaseSource = (source: unknown): void => {
+  try {
+    if (isAsyncIterable(source)) {
+      const destroy = (source as { destroy?: () => void }).destroy;
+      if (typeof destroy === 'function') destroy.call(source);
+      else if (typeof (source as unknown as ReadableStream).cancel === 'function')
+        void (source as unknown as ReadableStream).cancel().catch(() => undefined);
+      else
+        void source[Symbol.asyncIterator]()
+          .return?.()
+          ?.catch(() => undefined);
+    } else if (isIteratorObject(source)) {
+      source.return?.();
+    }
+  } catch {
+    // Releasing is best effort; the source is dropped either way.
+  }
+};
+
+/**
+ * Reads `source` into `writer` until it ends, the client leaves or the stream is closed.
+ * Observables are push sources (bounded by the writer's slow-client policy); async iterables,
+ * Node Readables, web ReadableStreams and generators are pulled only as fast as the socket drains.
+ * The producer is always stopped: unsubscribed, `return()`ed (a generator's `finally` runs) or
+ * destroyed. Resolves when done; rejects with the source's (or the encoder's) error.
+ * @internal
+ */
+export const pumpSource = async (
+  source: unknown,
+  writer: StreamWriter,
+  encode: FrameEncoder,
+): Promise<void> => {
+  if (isObservable(source)) return pumpObservable(source, writer, encode);
+  if (isAsyncIterable(source)) return pumpAsyncIterable(source, writer, encode);
+  if (isIteratorObject(source)) return pumpIterator(source, writer, encode);
+  if (source !== undefined) await writer.write(encode(source));
+};
+
+const pumpObservable = (
+  source: Observable<unknown>,
+  writer: StreamWriter,
+  encode: FrameEncoder,
+): Promise<void> =>
+  new Promise<void>((resolve, reject) => {
+    let settled = false;
+    // Declared before subscribe(): a synchronous source settles while subscribe() is still running.
+    // eslint-disable-next-line prefer-const
+    let subscription: Subscription | undefined;
+    const settle = (err?: unknown): void => {
+      if (settled) return;
+      settled = true;
+      writer.signal.removeEventListener('abort', onAbort);
+      subscription?.unsubscribe();
+      if (err === undefined) resolve();
+      else reject(err);
+    };
+    const onAbort = (): void => settle();
+    writer.signal.addEventListener('abort', onAbort, { once: true });
+    subscription = source.subscribe({
+      next: item => {
+        if (settled) return;
+        let frame: string | Buffer;
+        try {
+          frame = encode(item);
+        } catch (err) {
+          settle(err);
+          return;
+        }
+        if (!writer.push(frame) && writer.closed) settle();
+      },
+      error: (err: unknown) => settle(err ?? new Error('Observable errored')),
+      complete: () => settle(),
+    });
+    // Settled synchronously (sync source, or the client already gone): release now.
+    if (settled) subscription.unsubscribe();
+    if (writer.signal.aborted) settle();
+  });
+
+const pumpAsyncIterable = async (
+  source: AsyncIterable<unknown>,
+  writer: StreamWriter,
+  encode: FrameEncoder,
+): Promise<void> => {
+  const iterator = source[Symbol.asyncIterator]();
+  let finished = false;
+  // Stops the producer as soon as the client leaves, also while next() is pending: a Readable is
+  // destroyed, a ReadableStream cancelled; a generator runs its finally at its next yield.
+  const stop = (): void => {
+    if (finished) return;
+    finished = true;
+    try {
+      void Promise.resolve(iterator.return?.()).catch(() => undefined);
+    } catch {
+      // A return() that throws synchronously leaves nothing to release.
+    }
+  };
+  if (writer.signal.aborted) return stop();
+  writer.signal.addEventListener('abort', stop, { once: true });
+  try {
+    for (;;) {
+      const step = await iterator.next();
+      if (finished) return;
+      if (step.done) {
+        finished = true;
+        return;
+      }
+      const wait = writer.write(encode(step.value));
+      if (wait) await wait;
+    }
+  } catch (err) {
+    if (err instanceof StreamClosedError) return stop();
+    if (finished) return; // an error after the client left (e.g. a destroyed stream) is no failure
+    finished = true; // a throwing iterator is finished already
+    throw err;
+  } finally {
+    writer.signal.removeEventListener('abort', stop);
+    if (!finished) stop();
+  }
+};
+
+const pumpIterator = async (
+  source: Iterator<unknown>,
+  writer: StreamWriter,
+  encode: FrameEncoder,
+): Promise<void> => {
+  let done = false;
+  try {
+    for (;;) {
+      if (writer.closed) return;
+      const step = source.next();
+      if (step.done) {
+        done = true;
+        return;
+      }
+      try {
+        const wait = writer.write(encode(step.value));
+        if (wait) await wait;
+      } catch (err) {
+        if (err instanceof StreamClosedError) return;
+        throw err;
+      }
+    }
+  } catch (err) {
+    done = true;
+    throw err;
+  } finally {
+    if (!done) source.return?.();
+  }
+};

@@ -1,0 +1,359 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { constants as zlibConstants, createGzip, type Gzip } from 'node:zlib';
+import type { Socket } from 'node:net';
+import type { Writable } from 'node:stream';
+import { StreamClosedError } from '../flush.errors.js';
+
+/** The wire formats a writer speaks. @publicApi */
+export type FlushFormat = 'sse' | 'ndjson' | 'text';
+
+/** Counters a writer reports to (FlushMetrics implements it). @internal */
+export interface StreamWriterHooks {
+  written?(bytes: number): void;
+  dropped?(frames: number): void;
+  heartbeat?(): void;
+  slowClient?(queuedBytes: number): void;
+}
+
+/** Options of a StreamWriter. @publicApi */
+export interface StreamWriterOptions {
+  /** Silence after which `heartbeatChunk` is written. `false`: never. */
+  heartbeatIntervalMs: number | false;
+  /** What a heartbeat writes (an SSE comment, an empty NDJSON line...). */
+  heartbeatChunk: string;
+  /** Bound on bytes queued for a push source (ours plus Node's buffer). */
+  maxQueuedBytes: number;
+  /** What to do past the bound. */
+  slowClientPolicy: 'disconnect' | 'drop-oldest' | 'drop-newest';
+  /** Gzip the body, with a sync flush after every burst of writes. */
+  compress?: boolean;
+}
+
+type Chunk = string | Buffer;
+// Decisions (batch size, bounds) count string length: exact for ASCII, close enough otherwise;
+// the bytes reported to metrics are exact.
+const sizeOf = (chunk: Chunk): number => chunk.length;
+/**
+ * Writers with a batch to send this tick, flushed by one shared `process.nextTick` callback: a
+ * broadcast to N connections schedules one callback, not N.
+ */
+const dirty: StreamWriter[] = [];
+let flushQueued = false;
+const flushDirty = (): void => {
+  flushQueued = false;
+  // Writers enqueued while flushing (a drain, a nested write) wait for the next callback.
+  const writers = dirty.splice(0, dirty.length);
+  for (const writer of writers) writer.flushBatch();
+};
+
+const CRLF = Buffer.from('\r\n', 'latin1');
+
+/** Bytes gathered in one tick before a pull source waits for them to be written. */
+const BATCH_BYTES = 64 * 1024;
+
+const join = (chunks: Chunk[]): Chunk => {
+  if (chunks.length === 1) return chunks[0];
+  let strings = true;
+  for (const chunk of chunks) if (typeof chunk !== 'string') strings = false;
+  if (strings) return (chunks as string[]).join('');
+  return Buffer.concat(chunks.map(c => (typeof c === 'string' ? Buffer.from(c) : c)));
+};
+
+/**
+ * Writes a streamed response to a raw `node:http` (or HTTP/2 compat) response. Everything written
+ * in one tick is gathered and sent as one chunk, then flushed at once (also through
+ * `compression()`'s `res.flush()` and an optional gzip with `Z_SYNC_FLUSH`): one syscall and one
+ * chunk header per burst instead of per event. `write()` makes pull sources wait while a batch or
+ * the socket is full; `push()` bounds what a push source can queue; a heartbeat is written after
+ * silence; the client leaving aborts `signal`. Pure: it imports nothing from `@nestjs/*`.
+ * @publicApi
+ */
+export class StreamWriter {
+  private readonly out: Writable;
+  /**
+   * HTTP/1.1 chunked responses without compression: batches go straight to the socket as
+   * hand-framed chunks (`<hex length>\r\n<data>\r\n`), skipping `OutgoingMessage.write()`,
+   * which costs as much as the syscall on a broadcast; `res.end()` still writes the last chunk.
+   */
+  private direct: Socket | undefined;
+  private readonly gzip: Gzip | undefined;
+  /** Chunks gathered since the last flush (also those held while the socket drains). */
+  private pending: Chunk[] = [];
+  private pendingSize = 0;
+  private flushScheduled = false;
+  private waitingDrain = false;
+  /** Pull writers waiting for the batch to go out. */
+  private waiters: { resolve: () => void; reject: (err: Error) => void }[] = [];
+  private heartbeatTimer: NodeJS.Timeout | undefined;
+  /** Whether anything was written since the last heartbeat check (cheaper than a timer per write). */
+  private wroteSinceCheck = true;
+  private ended = false;
+  private opened = false;
+
+  constructor(
+    private readonly req: IncomingMessage,
+    private readonly res: ServerResponse,
+    /** Aborted when the client leaves or the response is over. */
+    readonly signal: AbortSignal,
+    private readonly options: StreamWriterOptions,
+    private readonly hooks: StreamWriterHooks = {},
+  ) {
+    if (options.compress) {
+      this.gzip = createGzip({ flush: zlibConstants.Z_NO_FLUSH });
+      this.gzip.on('error', () => this.abort());
+      this.out = this.gzip;
+    } else {
+      this.out = res;
+    }
+    signal.addEventListener('abort', this.onAbort, { once: true });
+  }
+
+  /** Whether the status line and headers are on their way to the client. */
+  get headersSent(): boolean {
+    return this.opened || this.res.headersSent;
+  }
+
+  /** Whether nothing more can be written (ended, or the client left). */
+  get closed(): boolean {
+    return this.ended || this.signal.aborted;
+  }
+
+  /** Bytes this writer holds for a slow client (its own batch plus Node's buffer). */
+  get pendingBytes(): number {
+    return this.pendingSize + ((this.direct ?? this.out).writableLength ?? 0);
+  }
+
+  /**
+   * Sends the status line and headers right away (`flushHeaders()`), then `preamble` (an SSE
+   * `retry:` hint, a padding comment) and starts the heartbeat.
+   */
+  open(statusCode: number, headers: Record<string, string>, preamble?: string): void {
+    if (this.opened || this.closed) return;
+    this.opened = true;
+    const res = this.res;
+    const http1 = (this.req.httpVersionMajor ?? 1) < 2;
+    for (const [name, value] of Object.entries(headers)) res.setHeader(name, value);
+    // A streamed body has no length; HTTP/2 forbids hop-by-hop headers.
+    res.removeHeader('content-length');
+    if (!http1) {
+      res.removeHeader('connection');
+      res.removeHeader('transfer-encoding');
+    }
+    if (this.gzip) {
+      res.setHeader('content-encoding', 'gzip');
+      res.setHeader('vary', 'accept-encoding');
+      this.gzip.pipe(res);
+    }
+    res.statusCode = statusCode;
+    res.flushHeaders();
+    const socket = res.socket;
+    if (
+      http1 &&
+      !this.gzip &&
+      this.req.method !== 'HEAD' &&
+      (res as ServerResponse & { chunkedEncoding?: boolean }).chunkedEncoding === true &&
+      typeof (res as ServerResponse & { flush?: unknown }).flush !== 'function' &&
+      socket &&
+      !socket.destroyed &&
+      socket.writableLength === 0
+    ) {
+      this.direct = socket;
+    }
+    if (http1) {
+      this.req.socket?.setNoDelay?.(true);
+      this.req.socket?.setTimeout?.(0);
+    }
+    if (preamble) this.enqueue(preamble);
+    this.armHeartbeat();
+  }
+
+  /**
+   * Writes a chunk for a pull source. Returns undefined when the next chunk may follow at once,
+   * or a Promise that settles once it may (the batch went out and the socket is not full);
+   * it rejects with `StreamClosedError` if the stream closes meanwhile.
+   */
+  write(chunk: Chunk): Promise<void> | undefined {
+    if (this.closed) return Promise.reject(new StreamClosedError());
+    this.enqueue(chunk);
+    if (this.pendingSize < BATCH_BYTES && !this.waitingDrain) return undefined;
+    return new Promise<void>((resolve, reject) => this.waiters.push({ resolve, reject }));
+  }
+
+  /**
+   * Queues a chunk without waiting, for push sources. Past `maxQueuedBytes` the slow-client
+   * policy applies. Returns false when the chunk was dropped or the stream is closed.
+   */
+  push(chunk: Chunk): boolean {
+    if (this.closed) return false;
+    this.enqueue(chunk);
+    if (this.pendingBytes <= this.options.maxQueuedBytes) return true;
+    switch (this.options.slowClientPolicy) {
+      case 'drop-newest':
+        this.pending.pop();
+        this.pendingSize -= sizeOf(chunk);
+        this.hooks.dropped?.(1);
+        return false;
+      case 'drop-oldest': {
+        let dropped = 0;
+        while (this.pending.length > 1 && this.pendingBytes > this.options.maxQueuedBytes) {
+          this.pendingSize -= sizeOf(this.pending.shift()!);
+          dropped++;
+        }
+        this.hooks.dropped?.(dropped);
+        return true;
+      }
+      default:
+        this.hooks.slowClient?.(this.pendingBytes);
+        this.abort();
+        return false;
+    }
+  }
+
+  /** Ends the response after what is queued, with `last` as the final chunk. Never throws. */
+  end(last?: Chunk): void {
+    if (this.ended) return;
+    this.ended = true;
+    this.stopHeartbeat();
+    if (this.signal.aborted) return;
+    try {
+      if (last !== undefined) this.enqueue(last);
+      const data = this.takePending();
+      if (data === undefined) this.out.end();
+      else this.out.end(data);
+    } catch {
+      this.abort();
+    }
+    this.releaseWaiters();
+  }
+
+  /**
+   * Ends the connection without a clean end of the body (no terminating chunk), so an HTTP client
+   * sees a failure rather than a complete response. `last` is written first.
+   */
+  abort(last?: Chunk): void {
+    const wasEnded = this.ended;
+    this.ended = true;
+    this.stopHeartbeat();
+    this.releaseWaiters();
+    if (this.signal.aborted || this.res.destroyed) return;
+    if (last !== undefined && !wasEnded) {
+      this.enqueue(last);
+      const data = this.takePending()!;
+      this.out.write(data, () => this.res.destroy());
+      this.flushDownstream();
+      // A client that reads nothing would hold the callback forever.
+      setTimeout(() => this.res.destroy(), 1000).unref();
+      return;
+    }
+    this.res.destroy();
+  }
+
+  private enqueue(chunk: Chunk): void {
+    this.pending.push(chunk);
+    this.pendingSize += sizeOf(chunk);
+    this.wroteSinceCheck = true;
+    if (!this.flushScheduled && !this.waitingDrain) {
+      this.flushScheduled = true;
+      dirty.push(this);
+      if (!flushQueued) {
+        flushQueued = true;
+        process.nextTick(flushDirty);
+      }
+    }
+  }
+
+  private takePending(): Chunk | undefined {
+    if (this.pending.length === 0) return undefined;
+    const data = join(this.pending);
+    this.pending = [];
+    this.pendingSize = 0;
+    this.hooks.written?.(typeof data === 'string' ? Buffer.byteLength(data) : data.length);
+    return data;
+  }
+
+  /** Sends the gathered batch as one chunk and flushes it. @internal */
+  flushBatch(): void {
+    this.flushScheduled = false;
+    if (this.ended || this.signal.aborted || this.waitingDrain) return;
+    const data = this.takePending();
+    if (data === undefined) return this.releaseWaiters();
+    const ok = this.direct ? this.writeChunk(this.direct, data) : this.out.write(data);
+    this.flushDownstream();
+    if (ok) this.releaseWaiters();
+    else {
+      this.waitingDrain = true;
+      (this.direct ?? this.out).once('drain', this.onDrain);
+    }
+  }
+
+  /** Writes one HTTP/1.1 chunk straight to the socket. */
+  private writeChunk(socket: Socket, data: Chunk): boolean {
+    if (typeof data === 'string') {
+      return socket.write(`${Buffer.byteLength(data).toString(16)}\r\n${data}\r\n`);
+    }
+    return socket.write(
+      Buffer.concat([Buffer.from(`${data.length.toString(16)}\r\n`, 'latin1'), data, CRLF]),
+    );
+  }
+
+  private readonly onDrain = (): void => {
+    this.waitingDrain = false;
+    if (this.pending.length > 0) this.flushBatch();
+    else this.releaseWaiters();
+  };
+
+  private releaseWaiters(): void {
+    if (this.waiters.length === 0) return;
+    const waiters = this.waiters;
+    this.waiters = [];
+    const closed = this.closed;
+    for (const waiter of waiters) {
+      if (closed) waiter.reject(new StreamClosedError());
+      else waiter.resolve();
+    }
+  }
+
+  private flushDownstream(): void {
+    if (this.gzip) this.gzip.flush(zlibConstants.Z_SYNC_FLUSH);
+    else (this.res as ServerResponse & { flush?: () => void }).flush?.();
+  }
+
+  /**
+   * Checks for silence every half interval: a heartbeat goes out once a whole check period passed
+   * without a write, so silence never lasts longer than the interval. Writes only set a flag.
+   */
+  private armHeartbeat(): void {
+    const interval = this.options.heartbeatIntervalMs;
+    if (interval === false) return;
+    this.wroteSinceCheck = false;
+    this.heartbeatTimer = setInterval(this.beat, Math.max(5, Math.floor(interval / 2)));
+    this.heartbeatTimer.unref();
+  }
+
+  private readonly beat = (): void => {
+    if (this.closed) return this.stopHeartbeat();
+    const silent = !this.wroteSinceCheck;
+    this.wroteSinceCheck = false;
+    // A client that is not reading is not helped by more bytes; the bound handles it.
+    if (silent && !this.waitingDrain) {
+      this.enqueue(this.options.heartbeatChunk);
+      this.wroteSinceCheck = false;
+      this.hooks.heartbeat?.();
+    }
+  };
+
+  private stopHeartbeat(): void {
+    if (this.heartbeatTimer) clearInterval(this.heartbeatTimer);
+    this.heartbeatTimer = undefined;
+  }
+
+  private readonly onAbort = (): void => {
+    this.ended = true;
+    this.stopHeartbeat();
+    (this.direct ?? this.out).removeListener('drain', this.onDrain);
+    this.pending = [];
+    this.pendingSize = 0;
+    this.releaseWaiters();
+    if (this.gzip) this.gzip.destroy();
+  };
+}

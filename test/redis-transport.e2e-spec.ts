@@ -1,0 +1,186 @@
+import { randomUUID } from 'node:crypto';
+import {
+  Controller,
+  Module,
+  Sse,
+  type INestApplication,
+  type MessageEvent,
+  type Type,
+} from '@nestjs/common';
+import { EventSource } from 'eventsource';
+import { Redis } from 'ioredis';
+import type { Observable } from 'rxjs';
+import { FlushHub, FlushModule, LastEventId } from '../src/index.js';
+import { RedisFlushTransport } from '../src/redis.js';
+import { baseUrl } from '../src/testing/index.js';
+import { platforms, startApp } from './utils/platforms.js';
+
+const REDIS_URL = process.env.REDIS_URL;
+
+if (!REDIS_URL) {
+  console.warn(
+    'Redis transport e2e tests skipped: they need a Redis server. Run them with\n' +
+      '  REDIS_URL=redis://127.0.0.1:6379 npm run test:e2e',
+  );
+}
+
+const describeRedis = REDIS_URL ? describe : describe.skip;
+
+const sleep = (ms: number) => new Promise<void>(resolve => setTimeout(resolve, ms));
+
+const waitFor = async (
+  condition: () => boolean | Promise<boolean>,
+  what: string,
+  timeoutMs = 5000,
+) => {
+  const end = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > end) throw new Error(`Timed out after ${timeoutMs} ms waiting for ${what}`);
+    await sleep(20);
+  }
+};
+
+@Controller()
+class NewsController {
+  constructor(private readonly hub: FlushHub) {}
+
+  @Sse('news')
+  news(@LastEventId() lastEventId?: string): Observable<MessageEvent> {
+    return this.hub.stream('news', { lastEventId });
+  }
+}
+
+/** One application instance: its own FlushModule with its own Redis transport. */
+const instanceModule = (keyPrefix: string): Type => {
+  @Module({
+    imports: [
+      FlushModule.forRoot({
+        heartbeatIntervalMs: false,
+        transport: new RedisFlushTransport({ url: REDIS_URL, keyPrefix, logger: false }),
+      }),
+    ],
+    controllers: [NewsController],
+  })
+  class InstanceModule {}
+  return InstanceModule;
+};
+
+interface Received {
+  type: string;
+  id: string;
+  data: string;
+}
+
+/** A real EventSource client; `lastEventId` is sent as the Last-Event-ID header, as a reconnect does. */
+const connect = (app: INestApplication, path: string, lastEventId?: string) => {
+  const received: Received[] = [];
+  const source = new EventSource(`${baseUrl(app)}${path}`, {
+    fetch: (input, init) =>
+      fetch(input, {
+        ...init,
+        headers:
+          lastEventId === undefined
+            ? init.headers
+            : { ...init.headers, 'Last-Event-ID': lastEventId },
+      }),
+  });
+  const push = (e: globalThis.MessageEvent<string>) =>
+    void received.push({ type: e.type, id: e.lastEventId, data: e.data });
+  source.addEventListener('message', push);
+  source.addEventListener('resync', push);
+  const opened = new Promise<void>((resolve, reject) => {
+    source.addEventListener('open', () => resolve(), { once: true });
+    source.addEventListener('error', () => reject(new Error(`EventSource to ${path} failed`)), {
+      once: true,
+    });
+  });
+  return { source, received, opened };
+};
+
+describeRedis.each(platforms)('RedisFlushTransport across two instances (%s)', platform => {
+  const keyPrefix = `flush-e2e:${randomUUID()}:`;
+  let admin: Redis;
+  let a: INestApplication;
+  let b: INestApplication;
+  const sources: EventSource[] = [];
+
+  /** Waits until `count` local subscriptions to the news channel exist in Redis. */
+  const subscribed = (count: number) =>
+    waitFor(async () => {
+      const [, n] = (await admin.pubsub('NUMSUB', `${keyPrefix}news`)) as [string, number];
+      return Number(n) === count;
+    }, `${count} Redis subscription(s)`);
+
+  beforeAll(async () => {
+    admin = new Redis(REDIS_URL!);
+    a = await startApp(platform, [instanceModule(keyPrefix)]);
+    b = await startApp(platform, [instanceModule(keyPrefix)]);
+  });
+
+  afterEach(() => {
+    for (const source of sources.splice(0)) source.close();
+  });
+
+  afterAll(async () => {
+    await a?.close();
+    await b?.close();
+    const keys = await admin.keys(`${keyPrefix}*`);
+    if (keys.length > 0) await admin.del(...keys);
+    await admin.quit();
+  });
+
+  it('delivers to a client of instance A the events published on instance B, then resumes on B from an id A gave', async () => {
+    const hubA = a.get(FlushHub);
+    const hubB = b.get(FlushHub);
+
+    const onA = connect(a, '/news');
+    sources.push(onA.source);
+    await onA.opened;
+    await subscribed(1);
+
+    const first = await hubB.publish('news', { n: 1 });
+    const second = await hubB.publish('news', { n: 2 }, { event: 'message' });
+    await waitFor(() => onA.received.length === 2, 'two events on A');
+    expect(onA.received).toEqual([
+      { type: 'message', id: first, data: '{"n":1}' },
+      { type: 'message', id: second, data: '{"n":2}' },
+    ]);
+
+    // The client leaves A, holding the id of the last event it saw there.
+    const lastSeenOnA = onA.received[1].id;
+    onA.source.close();
+    await subscribed(0);
+
+    // Published while no client listens: from A and from B.
+    const third = await hubA.publish('news', { n: 3 });
+    const fourth = await hubB.publish('news', { n: 4 });
+
+    // It reconnects to B with Last-Event-ID: exactly the later events, then live ones.
+    const onB = connect(b, '/news', lastSeenOnA);
+    sources.push(onB.source);
+    await onB.opened;
+    await waitFor(() => onB.received.length === 2, 'the two missed events on B');
+    await subscribed(1);
+    const fifth = await hubA.publish('news', { n: 5 });
+    await waitFor(() => onB.received.length >= 3, 'the live event on B');
+    await sleep(100); // a duplicate would have arrived by now
+    expect(onB.received).toEqual([
+      { type: 'message', id: third, data: '{"n":3}' },
+      { type: 'message', id: fourth, data: '{"n":4}' },
+      { type: 'message', id: fifth, data: '{"n":5}' },
+    ]);
+  });
+
+  it('answers a Last-Event-ID that no instance knows with a resync event carrying the newest id', async () => {
+    const newest = await a.get(FlushHub).publish('news', { n: 'latest' });
+    const client = connect(b, '/news', '1-0');
+    sources.push(client.source);
+    await client.opened;
+    await waitFor(() => client.received.length === 1, 'the resync event');
+    expect(client.received[0]).toMatchObject({ type: 'resync', id: newest });
+    expect(JSON.parse(client.received[0].data)).toMatchObject({
+      channel: 'news',
+      lastEventId: '1-0',
+    });
+  });
+});

@@ -1,0 +1,357 @@
+// The demo page in a real browser: headless Chromium (the system's /usr/bin/chromium, never a
+// downloaded one) drives sample/public/index.html against the sample's AppModule, so the page's own
+// EventSource and fetch() readers are what is tested, under the sample's global envelope and
+// timeout interceptors.
+import { existsSync, mkdirSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import type { INestApplication } from '@nestjs/common';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { AppModule } from '../sample/app.module.js';
+import { compareEventIds, isEventId } from '../src/index.js';
+import { baseUrl } from '../src/testing/index.js';
+import { sleep } from './utils/http.js';
+import { platforms, startApp } from './utils/platforms.js';
+
+const CHROMIUM = '/usr/bin/chromium';
+const hasChromium = existsSync(CHROMIUM);
+if (!hasChromium) {
+  console.warn(
+    `sample-page e2e skipped: ${CHROMIUM} not found. Install it with \`apt-get install -y chromium\`, then run \`npm test\`.`,
+  );
+}
+const describeWithChromium = hasChromium ? describe : describe.skip;
+
+const SCREENSHOTS = fileURLToPath(new URL('../.artifacts/screenshots/', import.meta.url));
+
+/** Per test and hook (the e2e project's `testTimeout` is not applied per project by Jest). */
+const TIMEOUT = 30000;
+
+const byTestId = (id: string) => `[data-testid="${id}"]`;
+
+/** Asserts that event ids have the hub's `<ms>-<seq>` shape and strictly increase. */
+const expectIncreasing = (ids: string[]) => {
+  for (const id of ids) expect(isEventId(id)).toBe(true);
+  for (let i = 1; i < ids.length; i++) expect(compareEventIds(ids[i - 1], ids[i])).toBeLessThan(0);
+};
+
+describeWithChromium('sample page in headless Chromium', () => {
+  let browser: Browser;
+  const redisUrl = process.env.REDIS_URL;
+
+  beforeAll(async () => {
+    // The in-memory transport, whatever the environment says: the page test is about the page.
+    delete process.env.REDIS_URL;
+    mkdirSync(SCREENSHOTS, { recursive: true });
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
+    });
+  }, TIMEOUT);
+
+  afterAll(async () => {
+    await browser?.close();
+    if (redisUrl !== undefined) process.env.REDIS_URL = redisUrl;
+  }, TIMEOUT);
+
+  describe.each(platforms)('on %s', platform => {
+    let app: INestApplication;
+    let base: string;
+    let page: Page;
+    const pageErrors: string[] = [];
+
+    const text = (id: string) => page.locator(byTestId(id)).innerText();
+    const shot = (name: string) =>
+      page.screenshot({
+        path: `${SCREENSHOTS}sample-page-${platform}-${name}.png`,
+        fullPage: true,
+      });
+
+    beforeAll(async () => {
+      app = await startApp(platform, [AppModule]);
+      base = baseUrl(app);
+      page = await browser.newPage({ viewport: { width: 1440, height: 1000 } });
+      page.on('pageerror', err => pageErrors.push(err.message));
+      page.on('console', msg => {
+        if (msg.type() === 'error') pageErrors.push(msg.text());
+      });
+      await page.goto(`${base}/`, { waitUntil: 'load' });
+    }, TIMEOUT);
+
+    afterAll(async () => {
+      await page?.close();
+      await app?.close();
+    }, TIMEOUT);
+
+    it(
+      'serves the page and its assets, and JSON routes stay enveloped',
+      async () => {
+        expect(await page.title()).toContain('nestjs-flush');
+        const health = (await (await fetch(`${base}/api/health`)).json()) as {
+          code: number;
+          data: { adapter: string };
+        };
+        expect(health).toMatchObject({
+          code: 0,
+          message: '',
+          data: { status: 'ok', adapter: platform },
+        });
+        await page.waitForFunction(
+          () => document.getElementById('meta-adapter')?.textContent !== '…',
+        );
+        expect(await text('meta-adapter')).toBe(platform);
+        expect(JSON.parse(await text('proof-json'))).toMatchObject({
+          code: 0,
+          message: '',
+          data: { status: 'ok' },
+        });
+        const css = await fetch(`${base}/app.css`);
+        expect(css.headers.get('content-type')).toMatch(/^text\/css/);
+        expect((await fetch(`${base}/does-not-exist.js`)).status).toBe(404);
+      },
+      TIMEOUT,
+    );
+
+    it(
+      'shows live ticker events from its own EventSource, with ids, not enveloped',
+      async () => {
+        await page.waitForFunction(
+          () => document.querySelectorAll('[data-testid="ticker-event"]').length >= 3,
+          null,
+          {
+            timeout: 10000,
+          },
+        );
+        expect(await page.locator(byTestId('ticker-status')).getAttribute('data-state')).toBe(
+          'live',
+        );
+        // Newest first in the list.
+        const ids = (
+          await page.$$eval('[data-testid="ticker-event"]', els =>
+            els.map(el => el.getAttribute('data-event-id') ?? ''),
+          )
+        ).reverse();
+        expectIncreasing(ids);
+        expect(await text('ticker-last-id')).toBe(ids[ids.length - 1]);
+        expect(await text('ticker-price-FLSH')).toMatch(/^\d[\d,]*\.\d\d$/);
+        // The raw SSE frame, as the page received it: the envelope interceptor left it alone.
+        const frame = await text('proof-sse');
+        expect(frame).toMatch(/^id: \d+-\d+\ndata: \{"seq":\d+/);
+        expect(frame).not.toContain('"code"');
+        await shot('ticker');
+      },
+      TIMEOUT,
+    );
+
+    it(
+      'resumes the chat after a dropped connection: the missed message arrives once, replayed',
+      async () => {
+        await page.waitForFunction(
+          () =>
+            document.querySelector('[data-testid="chat-status"]')?.getAttribute('data-state') ===
+            'live',
+        );
+        const send = async (message: string) => {
+          await page.fill(byTestId('chat-text'), message);
+          await page.click(byTestId('chat-send'));
+          await page
+            .locator(byTestId('chat-message-text'), { hasText: message })
+            .waitFor({ timeout: 5000 });
+        };
+        await send('Hello from the browser');
+        await send('Second message, still live');
+        expect(
+          await page.locator(`${byTestId('chat-message')}[data-replayed="true"]`).count(),
+        ).toBe(0);
+        expect(await text('chat-post-response')).toMatch(
+          /^\{"code":0,"message":"","data":\{"id":"\d+-\d+"\}\}$/,
+        );
+
+        await page.click(byTestId('chat-drop'));
+        expect(await page.locator(byTestId('chat-status')).getAttribute('data-state')).toBe(
+          'offline',
+        );
+        expect(await page.locator(byTestId('chat-drop')).getAttribute('data-action')).toBe(
+          'resume',
+        );
+
+        // Someone else posts while this page is offline (plain HTTP, not the page).
+        const res = await fetch(`${base}/api/chat`, {
+          method: 'POST',
+          headers: { 'Content-Type': 'application/json' },
+          body: JSON.stringify({ user: 'Grace', text: 'Posted while you were away' }),
+        });
+        expect(res.status).toBe(201);
+        const posted = (await res.json()) as { code: number; data: { id: string } };
+        expect(posted.code).toBe(0);
+        const missedId = posted.data.id;
+        await sleep(400);
+        expect(
+          await page.locator(`${byTestId('chat-message')}[data-id="${missedId}"]`).count(),
+        ).toBe(0);
+        await shot('chat-offline');
+
+        await page.click(byTestId('chat-drop'));
+        const missed = page.locator(`${byTestId('chat-message')}[data-id="${missedId}"]`);
+        await missed.waitFor({ timeout: 5000 });
+        await page.waitForFunction(
+          () =>
+            document.querySelector('[data-testid="chat-status"]')?.getAttribute('data-state') ===
+            'live',
+        );
+        await sleep(1000); // room for a duplicate to show up, if there were one
+        expect(await missed.count()).toBe(1);
+        expect(await missed.getAttribute('data-replayed')).toBe('true');
+        expect(await missed.locator(byTestId('chat-message-text')).innerText()).toBe(
+          'Posted while you were away',
+        );
+
+        // And live again after the resume.
+        await send('Back online');
+        const messages = await page.$$eval('[data-testid="chat-message"]', els =>
+          els.map(el => ({
+            id: el.getAttribute('data-id') ?? '',
+            replayed: el.getAttribute('data-replayed'),
+          })),
+        );
+        expect(messages).toHaveLength(4);
+        expectIncreasing(messages.map(m => m.id));
+        expect(messages.map(m => m.replayed)).toEqual(['false', 'false', 'true', 'false']);
+        expect(messages[2].id).toBe(missedId);
+        expect(await text('chat-last-id')).toBe(messages[3].id);
+        await shot('chat-resumed');
+      },
+      TIMEOUT,
+    );
+
+    it(
+      'renders the LLM answer as it streams, then finishes',
+      async () => {
+        await page.click(byTestId('llm-ask'));
+        const lengths: number[] = [];
+        const deadline = Date.now() + 25000;
+        let state = '';
+        while (Date.now() < deadline) {
+          const snapshot = await page.evaluate(() => ({
+            length: document.getElementById('llm-text')?.textContent?.length ?? 0,
+            state:
+              document.querySelector('[data-testid="llm-status"]')?.getAttribute('data-state') ??
+              '',
+          }));
+          lengths.push(snapshot.length);
+          state = snapshot.state;
+          if (state !== 'streaming') break;
+          if (lengths.length === 40) await shot('llm-streaming');
+          await sleep(50);
+        }
+        expect(state).toBe('done');
+        const final = (await text('llm-text')).length;
+        expect(final).toBeGreaterThan(200);
+        const intermediate = new Set(lengths.filter(n => n > 0 && n < final));
+        expect(intermediate.size).toBeGreaterThanOrEqual(2);
+        // Seen growing, never shrinking.
+        for (let i = 1; i < lengths.length; i++)
+          expect(lengths[i]).toBeGreaterThanOrEqual(lengths[i - 1]);
+        expect(Number((await text('llm-tokens')).replace(/,/g, ''))).toBeGreaterThan(10);
+      },
+      TIMEOUT,
+    );
+
+    it(
+      'exports 2,000 NDJSON rows with a progress bar reaching 100%',
+      async () => {
+        expect(await page.locator(byTestId('export-rows')).inputValue()).toBe('2000');
+        await page.click(byTestId('export-start'));
+        const seen = new Set<number>();
+        const deadline = Date.now() + 20000;
+        while (Date.now() < deadline) {
+          const now = Number(
+            await page.locator(byTestId('export-progress')).getAttribute('aria-valuenow'),
+          );
+          seen.add(now);
+          if (
+            (await page.locator(byTestId('export-status')).getAttribute('data-state')) !==
+              'streaming' &&
+            now === 100
+          )
+            break;
+          await sleep(25);
+        }
+        expect(await text('export-percent')).toBe('100%');
+        expect(await page.locator(byTestId('export-progress')).getAttribute('aria-valuenow')).toBe(
+          '100',
+        );
+        expect(await text('export-count')).toBe('2,000');
+        expect(await page.locator(byTestId('export-status')).getAttribute('data-state')).toBe(
+          'done',
+        );
+        // The bar moved through intermediate values: rows arrived while the export ran.
+        expect([...seen].some(v => v > 0 && v < 100)).toBe(true);
+        expect(await page.locator(`${byTestId('export-preview')} tr`).count()).toBe(5);
+      },
+      TIMEOUT,
+    );
+
+    it(
+      'shows live hub figures from /api/stats',
+      async () => {
+        await page.waitForFunction(
+          () =>
+            Number(document.querySelector('[data-testid="stats-open-streams"]')?.textContent) >= 2,
+          null,
+          { timeout: 5000 },
+        );
+        const published = Number((await text('stats-published')).replace(/,/g, ''));
+        const delivered = Number((await text('stats-delivered')).replace(/,/g, ''));
+        expect(published).toBeGreaterThan(3);
+        expect(delivered).toBeGreaterThan(3);
+        expect(Number(await text('stats-eps'))).toBeGreaterThan(0);
+        expect(
+          await page.locator(`${byTestId('stats-channels')} [data-channel="ticker"]`).count(),
+        ).toBe(1);
+        await page.evaluate(() => window.scrollTo(0, 0));
+        await shot('full');
+        expect(pageErrors).toEqual([]);
+      },
+      TIMEOUT,
+    );
+
+    it(
+      'stops the LLM answer with Stop: the page aborts its fetch, the stream closes',
+      async () => {
+        await page.fill(byTestId('llm-prompt'), 'How does resume with Last-Event-ID work?');
+        await page.click(byTestId('llm-ask'));
+        await page.waitForFunction(
+          () => (document.getElementById('llm-text')?.textContent?.length ?? 0) > 20,
+        );
+        await page.click(byTestId('llm-stop'));
+        await page.waitForFunction(
+          () =>
+            document.querySelector('[data-testid="llm-status"]')?.getAttribute('data-state') ===
+            'stopped',
+        );
+        const stoppedAt = (await text('llm-text')).length;
+        await sleep(500);
+        expect((await text('llm-text')).length).toBe(stoppedAt);
+        // The server saw the client leave: only the ticker and chat streams remain open.
+        const openStreams = async () => {
+          const stats = (await (await fetch(`${base}/api/stats`)).json()) as {
+            data: { openStreams: number };
+          };
+          return stats.data.openStreams;
+        };
+        const deadline = Date.now() + 3000;
+        while ((await openStreams()) !== 2 && Date.now() < deadline) await sleep(100);
+        expect(await openStreams()).toBe(2);
+        expect(pageErrors).toEqual([]);
+      },
+      TIMEOUT,
+    );
+  });
+});
