@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import type { StreamWriterHooks } from './writer/stream.writer.js';
 
 /** Figures of one application's streams and hub, readable from code. @publicApi */
 export interface FlushMetricsSnapshot {
@@ -6,7 +7,7 @@ export interface FlushMetricsSnapshot {
   readonly openStreams: number;
   /** Streams opened since start. */
   readonly streamsOpened: number;
-  /** Bytes written to clients by `@Flush()` routes. */
+  /** Bytes written to clients by `@Flush()` routes and by hub streams on `@Sse()` routes. */
   readonly bytesWritten: number;
   /** Frames dropped by the slow-client policy. */
   readonly framesDropped: number;
@@ -42,6 +43,13 @@ export class FlushMetrics {
   delivered = 0;
   replays = 0;
   resyncs = 0;
+  /** What the writers of this application report to. @internal */
+  readonly writerHooks: StreamWriterHooks = {
+    written: bytes => (this.bytesWritten += bytes),
+    dropped: frames => (this.framesDropped += frames),
+    heartbeat: () => this.heartbeats++,
+    slowClient: () => this.slowClientDisconnects++,
+  };
   /** Filled by FlushHub. @internal */
   channelSizes: () => Record<string, number> = () => ({});
 

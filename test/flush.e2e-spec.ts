@@ -52,8 +52,8 @@ describe.each(platforms)('@Flush() (%s)', platform => {
         expect(res.headers['cache-control']).toContain('no-transform');
         expect(res.headers['x-accel-buffering']).toBe('no');
         expect(res.items.map(e => JSON.parse(e.data).i)).toEqual([0, 1, 2, 3, 4]);
-        // The producer needs ~600 ms; the first event is on the wire long before.
-        expect(res.arrivals[0]).toBeLessThan(250);
+        // The producer needs ~600 ms; the first event is on the wire long before the last.
+        // (Relative timings only: absolute ones flake on a loaded CI machine.)
         expect(res.arrivals[4] - res.arrivals[0]).toBeGreaterThan(400);
       },
     );
@@ -65,7 +65,6 @@ describe.each(platforms)('@Flush() (%s)', platform => {
       expect(res.headers['content-type']).toMatch(/^application\/x-ndjson/);
       expect(res.headers['content-encoding']).toBeUndefined();
       expect(res.items).toEqual([0, 1, 2, 3, 4].map(i => ({ i })));
-      expect(res.arrivals[0]).toBeLessThan(250);
       expect(res.arrivals[4] - res.arrivals[0]).toBeGreaterThan(400);
     });
 
@@ -76,8 +75,8 @@ describe.each(platforms)('@Flush() (%s)', platform => {
       expect(res.headers['content-type']).toBe('text/plain; charset=utf-8');
       expect(res.headers['content-encoding']).toBeUndefined();
       expect(res.items.join('')).toBe('Hello streaming world');
-      expect(res.arrivals[0]).toBeLessThan(120);
       expect(res.items.length).toBeGreaterThanOrEqual(3);
+      expect(res.arrivals.at(-1)! - res.arrivals[0]).toBeGreaterThan(200);
     });
 
     it('SSE from a Promise of a source', async () => {
@@ -271,7 +270,7 @@ describe.each(platforms)('@Flush() (%s)', platform => {
       expect(headers['content-encoding']).toBe('gzip');
       expect(parts.map(p => p.text).join('')).toBe('Hello compressed world');
       expect(parts[0].text).toBe('Hello');
-      expect(parts[0].at).toBeLessThan(120);
+      expect(parts.at(-1)!.at - parts[0].at).toBeGreaterThan(200);
     });
 
     it('sends the same route uncompressed to a client that does not accept gzip', async () => {

@@ -186,36 +186,39 @@ describe.each(platforms)('FlushHub (%s)', platform => {
     expect((await allowed).items[0].data).toBe('secret');
   });
 
-  it('never lets one slow subscriber delay the others (bounded, then disconnected)', async () => {
-    const channel = `slow-${platform}`;
-    const metrics = app.get(FlushMetrics);
-    const before = metrics.slowClientDisconnects;
-    const slow = request(`${baseUrl(app)}/flush/${channel}`, res => res.pause());
-    slow.on('error', () => undefined);
-    slow.end();
-    const fast = readSse(app, `/flush/${channel}`, {
-      until: e => e.data === 'last',
-      timeoutMs: 15000,
-    });
-    while ((metrics.snapshot().channels[channel] ?? 0) < 2) await sleep(10);
-    const big = 'x'.repeat(20 * 1024);
-    for (let i = 0; i < 400; i++) {
-      await hub.publish(channel, { i, big });
-      if (i % 10 === 0) await new Promise(r => setImmediate(r)); // a producer that lets I/O run
-    }
-    await hub.publish(channel, 'last');
-    const { items, status, ended } = await fast;
-    expect({ status, ended }).toEqual({ status: 200, ended: false });
-    expect(items).toHaveLength(401);
-    expect(
-      await (async () => {
-        const until = Date.now() + 5000;
-        while (metrics.slowClientDisconnects === before && Date.now() < until) await sleep(20);
-        return metrics.slowClientDisconnects;
-      })(),
-    ).toBe(before + 1);
-    slow.destroy();
-  });
+  it.each(['flush', 'sse'])(
+    'never lets one slow subscriber delay the others on %s routes (bounded, then disconnected)',
+    async route => {
+      const channel = `slow-${route}-${platform}`;
+      const metrics = app.get(FlushMetrics);
+      const before = metrics.slowClientDisconnects;
+      const slow = request(`${baseUrl(app)}/${route}/${channel}`, res => res.pause());
+      slow.on('error', () => undefined);
+      slow.end();
+      const fast = readSse(app, `/${route}/${channel}`, {
+        until: e => e.data === 'last',
+        timeoutMs: 15000,
+      });
+      while ((metrics.snapshot().channels[channel] ?? 0) < 2) await sleep(10);
+      // Publish until the paused client's queue passes the bound (4 MiB by default) on top of
+      // whatever the kernel's socket buffers absorb (several MiB on loopback, varying by run).
+      const big = 'x'.repeat(20 * 1024);
+      let published = 0;
+      while (metrics.slowClientDisconnects === before && published < 3000) {
+        await hub.publish(channel, { i: published++, big });
+        if (published % 10 === 0) await new Promise(r => setImmediate(r)); // a producer that lets I/O run
+      }
+      await hub.publish(channel, 'last');
+      const { items, status, ended } = await fast;
+      expect({ status, ended }).toEqual({ status: 200, ended: false });
+      expect(items).toHaveLength(published + 1);
+      expect(items.slice(0, -1).map(e => (JSON.parse(e.data) as { i: number }).i)).toEqual(
+        Array.from({ length: published }, (_, i) => i),
+      );
+      expect(metrics.slowClientDisconnects).toBe(before + 1);
+      slow.destroy();
+    },
+  );
 
   it('exposes hub figures from code', async () => {
     const snapshot = app.get(FlushMetrics).snapshot();
@@ -236,6 +239,71 @@ describe.each(platforms)('FlushHub (%s)', platform => {
     expect((ea as unknown as Record<symbol, Buffer>)[FRAME]).toBe(
       (eb as unknown as Record<symbol, Buffer>)[FRAME],
     );
+  });
+
+  describe('hub streams on Nest @Sse() routes (written by nestjs-flush, headers by Nest)', () => {
+    it('writes each hub frame as encoded once: exact bytes, hub ids, counted in the figures', async () => {
+      const channel = `bytes-${platform}`;
+      const metrics = app.get(FlushMetrics);
+      const reading = rawRequest(app, `/sse/${channel}`, { stopAfterMs: 400 });
+      while ((metrics.snapshot().channels[channel] ?? 0) < 1) await sleep(5);
+      const bytesBefore = metrics.bytesWritten;
+      const a = await hub.publish(channel, { n: 1 }, { event: 'tick' });
+      const b = await hub.publish(channel, 'two\nlines');
+      const res = await reading;
+      expect(res.status).toBe(200);
+      expect(res.headers['content-type']).toMatch(/^text\/event-stream/);
+      expect(res.headers['cache-control']).toContain('no-transform');
+      const frames = `id: ${a}\nevent: tick\ndata: {"n":1}\n\nid: ${b}\ndata: two\ndata: lines\n\n`;
+      // Nest's SseStream opens the body with one blank line; every event after it is ours.
+      expect(res.body).toBe(`\n${frames}`);
+      expect(metrics.bytesWritten - bytesBefore).toBe(Buffer.byteLength(frames));
+    });
+
+    it('turns an error after the headers into a sanitized error event and a clean end', async () => {
+      const channel = `failing-${platform}`;
+      const metrics = app.get(FlushMetrics);
+      const reading = rawRequest(app, `/sse-failing/${channel}`);
+      while ((metrics.snapshot().channels[channel] ?? 0) < 1) await sleep(5);
+      const ok = await hub.publish(channel, 'ok');
+      await hub.publish(channel, 'boom');
+      const res = await reading;
+      expect(res.complete).toBe(true);
+      expect(res.body).toBe(
+        `\nid: ${ok}\ndata: ok\n\nid: ${ok}\nevent: error\ndata: Internal server error\n\n`,
+      );
+      expect(res.body).not.toContain('private detail');
+      expect(metrics.snapshot().channels[channel]).toBeUndefined();
+    });
+
+    it('answers HEAD with the headers alone and no subscription left behind', async () => {
+      const channel = `head-${platform}`;
+      await hub.publish(channel, 'history');
+      const res = await rawRequest(app, `/sse/${channel}?lastEventId=0-0`, { method: 'HEAD' });
+      expect(res.status).toBe(200);
+      expect(res.headers['content-type']).toMatch(/^text\/event-stream/);
+      expect(res.body).toBe('');
+      await sleep(50);
+      expect(app.get(FlushMetrics).snapshot().channels[channel]).toBeUndefined();
+    });
+
+    it('beats during silence and ends with a retry hint on shutdown, leaving nothing open', async () => {
+      const local = await startApp(platform, [
+        hubFixtureModule({ heartbeatIntervalMs: 100, shutdownRetryMs: [1500, 1500] }),
+      ]);
+      const channel = `beat-${platform}`;
+      const metrics = local.get(FlushMetrics);
+      const reading = rawRequest(local, `/sse/${channel}`);
+      while ((metrics.snapshot().channels[channel] ?? 0) < 1) await sleep(5);
+      const id = await local.get(FlushHub).publish(channel, 'hello');
+      await sleep(450);
+      await local.close();
+      const res = await reading;
+      expect(res.complete).toBe(true);
+      expect(res.body.startsWith(`\nid: ${id}\ndata: hello\n\n:\n\n:\n\n`)).toBe(true);
+      expect(res.body.endsWith('retry: 1500\n\n')).toBe(true);
+      expect(metrics.openStreams).toBe(0);
+    });
   });
 });
 

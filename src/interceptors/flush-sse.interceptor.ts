@@ -7,10 +7,14 @@ import {
   type NestInterceptor,
 } from '@nestjs/common';
 import { Observable } from 'rxjs';
+import { hasSharedFrame } from '../broadcast/flush-hub-event.js';
 import { StreamSafe } from '../decorators/stream-safe.decorator.js';
 import { reportStreamError } from '../flush.errors-mapping.js';
+import { FLUSH_FRAME } from '../flush.internal-constants.js';
 import { FlushConnections } from '../shutdown/flush-connections.service.js';
-import { toRawRequest, toRawResponse } from '../writer/raw-response.util.js';
+import { serializeSseEvent, serializeSseRetry } from '../sse/sse.serializer.js';
+import { requestSignal, toRawRequest, toRawResponse } from '../writer/raw-response.util.js';
+import { StreamWriter } from '../writer/stream.writer.js';
 
 type SseMessage = MessageEvent & { comment?: string };
 
@@ -36,7 +40,12 @@ const normalize = (value: unknown): SseMessage => {
  * route pays for it): comment heartbeats after `heartbeatIntervalMs` of silence; an error becomes
  * a sanitized `event: error` and a clean close (never an internal message, on any Nest version,
  * and never an exception filter writing JSON into a stream); events are normalised; on shutdown
- * the stream ends with a jittered `retry:` hint. Stateless: one instance serves every application.
+ * the stream ends with a jittered `retry:` hint.
+ *
+ * A stream whose first event comes from FlushHub is written by a StreamWriter attached to the
+ * response, as on `@Flush()` routes: each event's frame, encoded once per publish, goes to the
+ * socket in one write per tick, under the slow-client bound; Nest still sends the headers and
+ * ends the response. Stateless: one instance serves every application.
  * @internal
  */
 @StreamSafe()
@@ -55,6 +64,10 @@ export class FlushSseInterceptor implements NestInterceptor {
 
     return new Observable<SseMessage>(subscriber => {
       let timer: NodeJS.Timeout | undefined;
+      const stopBeating = () => {
+        if (timer) clearTimeout(timer);
+        timer = undefined;
+      };
       if (heartbeatMs !== false) {
         timer = setTimeout(function beat() {
           subscriber.next(HEARTBEAT);
@@ -62,9 +75,17 @@ export class FlushSseInterceptor implements NestInterceptor {
         }, heartbeatMs);
         timer.unref();
       }
+      /** Set once the stream writes its events itself (see the class comment). */
+      let writer: StreamWriter | undefined;
+      /** Hands the response back to Nest once our bytes are out, then completes. */
+      const finish = (last?: string) => {
+        if (!writer) return subscriber.complete();
+        void writer.detach(last).then(() => subscriber.complete());
+      };
       const untrack = connections?.track({
         response: res,
         shutdown: retryMs => {
+          if (writer) return finish(retryMs === undefined ? undefined : serializeSseRetry(retryMs));
           // An explicit id keeps Nest from numbering this frame (and the client's position intact).
           if (retryMs !== undefined)
             subscriber.next({ id: lastId ?? '', retry: retryMs, comment: 'shutdown' });
@@ -73,6 +94,28 @@ export class FlushSseInterceptor implements NestInterceptor {
       });
       const inner = next.handle().subscribe({
         next: value => {
+          if (!writer && connections && hasSharedFrame(value) && req.method !== 'HEAD') {
+            stopBeating();
+            writer = new StreamWriter(
+              req,
+              res,
+              requestSignal(req, res),
+              connections.sseWriterOptions,
+              connections.metrics.writerHooks,
+            );
+            writer.attach();
+          }
+          if (writer) {
+            if (hasSharedFrame(value)) {
+              lastId = value.id;
+              writer.push(value[FLUSH_FRAME]);
+            } else {
+              const event = normalize(value);
+              if (event.id !== undefined && event.id !== null) lastId = String(event.id);
+              writer.push(serializeSseEvent(event));
+            }
+            return;
+          }
           const event = normalize(value);
           if (event.id !== undefined && event.id !== null) lastId = String(event.id);
           timer?.refresh();
@@ -80,23 +123,29 @@ export class FlushSseInterceptor implements NestInterceptor {
         },
         error: (err: unknown) => {
           // Before the headers, exception filters still answer with a real status.
-          if (!res.headersSent) return subscriber.error(err);
+          if (!res.headersSent) {
+            writer?.release();
+            return subscriber.error(err);
+          }
           const publicError = reportStreamError(
             this.logger,
             `${context.getClass().name}.${context.getHandler().name}()`,
             err,
           );
-          subscriber.next({
+          const errorEvent: SseMessage = {
             type: 'error',
             data: publicError.message,
             ...(lastId !== undefined && { id: lastId }),
-          });
+          };
+          if (writer) return finish(serializeSseEvent(errorEvent));
+          subscriber.next(errorEvent);
           subscriber.complete();
         },
-        complete: () => subscriber.complete(),
+        complete: () => finish(),
       });
       return () => {
-        if (timer) clearTimeout(timer);
+        stopBeating();
+        writer?.release();
         untrack?.();
         inner.unsubscribe();
       };

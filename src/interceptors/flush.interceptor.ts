@@ -8,6 +8,7 @@ import {
   type NestInterceptor,
 } from '@nestjs/common';
 import { Observable } from 'rxjs';
+import { hasSharedFrame } from '../broadcast/flush-hub-event.js';
 import { StreamSafe } from '../decorators/stream-safe.decorator.js';
 import { reportStreamError } from '../flush.errors-mapping.js';
 import {
@@ -38,7 +39,6 @@ import { pumpSource, releaseSource, type FrameEncoder } from '../writer/stream-s
 import {
   StreamWriter,
   type FlushFormat,
-  type StreamWriterHooks,
   type StreamWriterOptions,
 } from '../writer/stream.writer.js';
 import { getFlushMetadata } from './flush-metadata.accessor.js';
@@ -64,12 +64,9 @@ interface RoutePlan {
   gzipOptions: StreamWriterOptions;
 }
 
-const hasFrame = (v: unknown): v is { [FLUSH_FRAME]: Buffer } =>
-  v !== null && typeof v === 'object' && FLUSH_FRAME in v;
-
 const ENCODERS: Record<FlushFormat, FrameEncoder> = {
   sse: item => {
-    if (hasFrame(item)) return item[FLUSH_FRAME];
+    if (hasSharedFrame(item)) return item[FLUSH_FRAME];
     return serializeSseEvent(isSseEventLike(item) ? item : { data: item });
   },
   ndjson: item => (item instanceof Uint8Array ? Buffer.from(item) : serializeNdjsonLine(item)),
@@ -93,20 +90,12 @@ const ENCODERS: Record<FlushFormat, FrameEncoder> = {
 export class FlushInterceptor implements NestInterceptor {
   private readonly logger = new Logger('FlushInterceptor');
   private readonly plans = new WeakMap<object, RoutePlan>();
-  private readonly hooks: StreamWriterHooks;
 
   constructor(
     @Inject(FLUSH_RESOLVED_OPTIONS) private readonly options: ResolvedFlushOptions,
     private readonly metrics: FlushMetrics,
     private readonly connections: FlushConnections,
-  ) {
-    this.hooks = {
-      written: bytes => (metrics.bytesWritten += bytes),
-      dropped: frames => (metrics.framesDropped += frames),
-      heartbeat: () => metrics.heartbeats++,
-      slowClient: () => metrics.slowClientDisconnects++,
-    };
-  }
+  ) {}
 
   intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
     if (context.getType() !== 'http') return next.handle();
@@ -173,7 +162,7 @@ export class FlushInterceptor implements NestInterceptor {
       rawRes,
       signal,
       compress ? plan.gzipOptions : plan.plainOptions,
-      this.hooks,
+      this.metrics.writerHooks,
     );
     const headers: Record<string, string> = {
       ...STREAM_COMMON_HEADERS,

@@ -12,6 +12,7 @@ import { HttpAdapterHost } from '@nestjs/core';
 import { FLUSH_RESOLVED_OPTIONS } from '../flush.internal-constants.js';
 import type { ResolvedFlushOptions } from '../flush-module-options.interface.js';
 import { FlushMetrics } from '../flush.metrics.js';
+import type { StreamWriterOptions } from '../writer/stream.writer.js';
 
 /** An open stream the application can end on shutdown. @internal */
 export interface FlushClosable {
@@ -48,12 +49,21 @@ export class FlushConnections implements OnApplicationBootstrap, BeforeApplicati
   private readonly sockets = new Set<Socket>();
   private server: (EventEmitter & { closeIdleConnections?: () => void }) | undefined;
   private closing = false;
+  /** How hub streams on `@Sse()` routes are written (built once, shared by every stream). @internal */
+  readonly sseWriterOptions: StreamWriterOptions;
 
   constructor(
     @Inject(FLUSH_RESOLVED_OPTIONS) readonly options: ResolvedFlushOptions,
     readonly metrics: FlushMetrics,
     @Optional() private readonly adapterHost?: HttpAdapterHost,
-  ) {}
+  ) {
+    this.sseWriterOptions = {
+      heartbeatIntervalMs: options.heartbeatIntervalMs,
+      heartbeatChunk: ':\n\n',
+      maxQueuedBytes: options.maxQueuedBytes,
+      slowClientPolicy: options.slowClientPolicy,
+    };
+  }
 
   /** The registry of the application that received a request. @internal */
   static forRequest(req: IncomingMessage): FlushConnections | undefined {
@@ -86,8 +96,8 @@ export class FlushConnections implements OnApplicationBootstrap, BeforeApplicati
     return () => {
       if (!tracked) return;
       tracked = false;
-      this.open.delete(stream);
-      this.metrics.openStreams--;
+      // Shutdown already let go of it (and counted it) when it ended the stream.
+      if (this.open.delete(stream)) this.metrics.openStreams--;
     };
   }
 

@@ -146,6 +146,69 @@ export class StreamWriter {
     }
     res.statusCode = statusCode;
     res.flushHeaders();
+    this.start(preamble);
+  }
+
+  /**
+   * Writes into a response whose status line and headers another party sends and which it ends
+   * (Nest's own `@Sse()` stream, which sends them a tick after the handler returns): chunks are
+   * held until the headers are out, then written as after `open()`. Call `detach()` before the
+   * other party ends the response.
+   */
+  attach(): void {
+    if (this.opened || this.closed) return;
+    const res = this.res;
+    if (res.headersSent) return this.start();
+    const own = Object.hasOwn(res, 'writeHead');
+    const writeHead = res.writeHead;
+    const restore = () => {
+      if (own) res.writeHead = writeHead;
+      else delete (res as Partial<ServerResponse>).writeHead;
+    };
+    // The owner writes the headers and its first bytes in one go; ours follow on the next tick.
+    res.writeHead = ((...args: Parameters<ServerResponse['writeHead']>) => {
+      restore();
+      const result = writeHead.apply(res, args);
+      process.nextTick(() => this.start());
+      return result;
+    }) as ServerResponse['writeHead'];
+    this.signal.addEventListener('abort', restore, { once: true });
+  }
+
+  /**
+   * Stops writing into an attached response: resolves once what is queued (and `last`) is handed
+   * to the socket, so the other party's end follows it. Never rejects.
+   */
+  async detach(last?: Chunk): Promise<void> {
+    this.stopHeartbeat();
+    if (last !== undefined && !this.closed) this.enqueue(last);
+    try {
+      while (!this.closed && this.pending.length > 0) {
+        if (this.opened && !this.waitingDrain) this.flushBatch();
+        else await new Promise<void>((resolve, reject) => this.waiters.push({ resolve, reject }));
+      }
+    } catch {
+      // Closed meanwhile: nothing left to hand over.
+    }
+    this.ended = true;
+  }
+
+  /** Drops what is queued and stops, leaving the response to its owner. */
+  release(): void {
+    this.ended = true;
+    this.stopHeartbeat();
+    (this.direct ?? this.out).removeListener('drain', this.onDrain);
+    this.pending = [];
+    this.pendingSize = 0;
+    this.releaseWaiters();
+  }
+
+  /** From the moment the headers are out: picks the write path, starts the heartbeat. */
+  private start(preamble?: string): void {
+    if (this.closed) return;
+    this.opened = true;
+    const res = this.res;
+    const http1 = (this.req.httpVersionMajor ?? 1) < 2;
     const socket = res.socket;
     if (
       http1 &&
@@ -155,7 +218,7 @@ export class StreamWriter {
       typeof (res as ServerResponse & { flush?: unknown }).flush !== 'function' &&
       socket &&
       !socket.destroyed &&
-      socket.writableLength === 0
+      res.writableLength === 0
     ) {
       this.direct = socket;
     }
@@ -164,6 +227,7 @@ export class StreamWriter {
       this.req.socket?.setTimeout?.(0);
     }
     if (preamble) this.enqueue(preamble);
+    else if (this.pending.length > 0) this.schedule();
     this.armHeartbeat();
   }
 
@@ -252,7 +316,11 @@ export class StreamWriter {
     this.pending.push(chunk);
     this.pendingSize += sizeOf(chunk);
     this.wroteSinceCheck = true;
-    if (!this.flushScheduled && !this.waitingDrain) {
+    this.schedule();
+  }
+
+  private schedule(): void {
+    if (!this.flushScheduled && !this.waitingDrain && this.opened) {
       this.flushScheduled = true;
       dirty.push(this);
       if (!flushQueued) {
@@ -274,7 +342,7 @@ export class StreamWriter {
   /** Sends the gathered batch as one chunk and flushes it. @internal */
   flushBatch(): void {
     this.flushScheduled = false;
-    if (this.ended || this.signal.aborted || this.waitingDrain) return;
+    if (this.ended || this.signal.aborted || this.waitingDrain || !this.opened) return;
     const data = this.takePending();
     if (data === undefined) return this.releaseWaiters();
     const ok = this.direct ? this.writeChunk(this.direct, data) : this.out.write(data);
@@ -348,12 +416,7 @@ export class StreamWriter {
   }
 
   private readonly onAbort = (): void => {
-    this.ended = true;
-    this.stopHeartbeat();
-    (this.direct ?? this.out).removeListener('drain', this.onDrain);
-    this.pending = [];
-    this.pendingSize = 0;
-    this.releaseWaiters();
+    this.release();
     if (this.gzip) this.gzip.destroy();
   };
 }
