@@ -13,7 +13,7 @@ import { reportStreamError } from '../flush.errors-mapping.js';
 import { FLUSH_FRAME } from '../flush.internal-constants.js';
 import { FlushConnections } from '../shutdown/flush-connections.service.js';
 import { serializeSseEvent, serializeSseRetry } from '../sse/sse.serializer.js';
-import { requestSignal, toRawRequest, toRawResponse } from '../writer/raw-response.util.js';
+import { toRawRequest, toRawResponse } from '../writer/raw-response.util.js';
 import { StreamWriter } from '../writer/stream.writer.js';
 
 type SseMessage = MessageEvent & { comment?: string };
@@ -99,7 +99,6 @@ export class FlushSseInterceptor implements NestInterceptor {
             writer = new StreamWriter(
               req,
               res,
-              requestSignal(req, res),
               connections.sseWriterOptions,
               connections.metrics.writerHooks,
             );

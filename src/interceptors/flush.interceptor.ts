@@ -31,7 +31,7 @@ import {
 } from '../sse/sse.serializer.js';
 import {
   frameworkHeaders,
-  requestSignal,
+  isClosed,
   toRawRequest,
   toRawResponse,
 } from '../writer/raw-response.util.js';
@@ -105,8 +105,6 @@ export class FlushInterceptor implements NestInterceptor {
     const res = http.getResponse<object>();
     const rawReq = toRawRequest(http.getRequest<IncomingMessage>());
     const rawRes = toRawResponse(res as ServerResponse);
-    // Created before the handler runs, so @FlushSignal() sees a disconnect during its setup too.
-    const signal = requestSignal(rawReq, rawRes);
 
     // The response is ours: Nest treats it as handled (see @Flush()) and never sends one (NestJS >= 12.4
     // would otherwise stream an async iterable itself). Errors before the headers go to the exception
@@ -124,15 +122,9 @@ export class FlushInterceptor implements NestInterceptor {
                 subscriber.complete();
               }
             : () => undefined;
-          this.settle(
-            result ? result.value : emitted,
-            plan,
-            res,
-            rawReq,
-            rawRes,
-            signal,
-            release,
-          ).catch((err: unknown) => subscriber.error(err));
+          this.settle(result ? result.value : emitted, plan, res, rawReq, rawRes, release).catch(
+            (err: unknown) => subscriber.error(err),
+          );
         },
         error: (err: unknown) => subscriber.error(err),
       });
@@ -146,12 +138,11 @@ export class FlushInterceptor implements NestInterceptor {
     res: object,
     rawReq: IncomingMessage,
     rawRes: ServerResponse,
-    signal: AbortSignal,
     release: () => void,
   ): Promise<void> {
     // An async handler's errors still get a real status: nothing is sent before it settles.
     const source: unknown = await value; // a Promise (or thenable) settles here; anything else passes through
-    if (signal.aborted) {
+    if (isClosed(rawReq, rawRes)) {
       release();
       return releaseSource(source);
     }
@@ -160,7 +151,6 @@ export class FlushInterceptor implements NestInterceptor {
     const writer = new StreamWriter(
       rawReq,
       rawRes,
-      signal,
       compress ? plan.gzipOptions : plan.plainOptions,
       this.metrics.writerHooks,
     );
@@ -180,6 +170,20 @@ export class FlushInterceptor implements NestInterceptor {
       writer.end();
       return;
     }
+    void this.run(source, plan, writer, rawRes);
+  }
+
+  /**
+   * Streams `source` until it ends, fails or the client leaves. Apart from this, nothing holds the
+   * request's Nest pipeline (handler closure, call handlers, context) while the stream is open:
+   * an idle connection costs its socket, its writer and its source subscription. Never rejects.
+   */
+  private async run(
+    source: unknown,
+    plan: RoutePlan,
+    writer: StreamWriter,
+    rawRes: ServerResponse,
+  ): Promise<void> {
     const untrack = this.connections.track({
       response: rawRes,
       shutdown: retryMs =>

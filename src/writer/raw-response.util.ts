@@ -12,6 +12,10 @@ export const toRawResponse = (res: Wrapped<ServerResponse>): ServerResponse =>
 export const toRawRequest = (req: Wrapped<IncomingMessage>): IncomingMessage =>
   (req as { raw?: IncomingMessage }).raw ?? (req as IncomingMessage);
 
+/** Whether a response can no longer be written: it closed, or the client left. @internal */
+export const isClosed = (req: IncomingMessage, res: ServerResponse): boolean =>
+  res.destroyed || res.writableEnded || !!req.socket?.destroyed;
+
 interface RequestContext {
   controller: AbortController;
 }
@@ -29,7 +33,7 @@ export const requestSignal = (req: IncomingMessage, res: ServerResponse): AbortS
     const controller = new AbortController();
     context = { controller };
     carrier[FLUSH_REQUEST_CONTEXT] = context;
-    if (res.destroyed || req.socket?.destroyed) controller.abort();
+    if (isClosed(req, res)) controller.abort();
     else res.once('close', () => controller.abort());
   }
   return context.controller.signal;

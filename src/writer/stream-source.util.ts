@@ -75,16 +75,17 @@ const pumpObservable = (
     // Declared before subscribe(): a synchronous source settles while subscribe() is still running.
     // eslint-disable-next-line prefer-const
     let subscription: Subscription | undefined;
+    let cancelOnClose: (() => void) | undefined;
     const settle = (err?: unknown): void => {
       if (settled) return;
       settled = true;
-      writer.signal.removeEventListener('abort', onAbort);
+      cancelOnClose?.();
       subscription?.unsubscribe();
       if (err === undefined) resolve();
       else reject(err);
     };
-    const onAbort = (): void => settle();
-    writer.signal.addEventListener('abort', onAbort, { once: true });
+    cancelOnClose = writer.onClose(() => settle());
+    if (settled) return;
     subscription = source.subscribe({
       next: item => {
         if (settled) return;
@@ -100,9 +101,8 @@ const pumpObservable = (
       error: (err: unknown) => settle(err ?? new Error('Observable errored')),
       complete: () => settle(),
     });
-    // Settled synchronously (sync source, or the client already gone): release now.
+    // Settled synchronously (a sync source): release now.
     if (settled) subscription.unsubscribe();
-    if (writer.signal.aborted) settle();
   });
 
 const pumpAsyncIterable = async (
@@ -123,8 +123,8 @@ const pumpAsyncIterable = async (
       // A return() that throws synchronously leaves nothing to release.
     }
   };
-  if (writer.signal.aborted) return stop();
-  writer.signal.addEventListener('abort', stop, { once: true });
+  const cancelOnClose = writer.onClose(stop);
+  if (finished) return;
   try {
     for (;;) {
       const step = await iterator.next();
@@ -142,7 +142,7 @@ const pumpAsyncIterable = async (
     finished = true; // a throwing iterator is finished already
     throw err;
   } finally {
-    writer.signal.removeEventListener('abort', stop);
+    cancelOnClose();
     if (!finished) stop();
   }
 };

@@ -3,6 +3,7 @@ import { constants as zlibConstants, createGzip, type Gzip } from 'node:zlib';
 import type { Socket } from 'node:net';
 import type { Writable } from 'node:stream';
 import { StreamClosedError } from '../flush.errors.js';
+import { isClosed } from './raw-response.util.js';
 
 /** The wire formats a writer speaks. @publicApi */
 export type FlushFormat = 'sse' | 'ndjson' | 'text';
@@ -48,6 +49,33 @@ const flushDirty = (): void => {
 
 const CRLF = Buffer.from('\r\n', 'latin1');
 
+/**
+ * Heartbeat checks, one timer per check period shared by every writer that uses it: an idle
+ * connection costs a set entry, not a timer of its own.
+ */
+const heartbeats = new Map<number, { timer: NodeJS.Timeout; writers: Set<StreamWriter> }>();
+const joinHeartbeat = (period: number, writer: StreamWriter): void => {
+  let group = heartbeats.get(period);
+  if (!group) {
+    const writers = new Set<StreamWriter>();
+    const timer = setInterval(() => {
+      for (const w of writers) w.checkSilence();
+    }, period);
+    timer.unref();
+    group = { timer, writers };
+    heartbeats.set(period, group);
+  }
+  group.writers.add(writer);
+};
+const leaveHeartbeat = (period: number, writer: StreamWriter): void => {
+  const group = heartbeats.get(period);
+  if (!group?.writers.delete(writer) || group.writers.size > 0) return;
+  clearInterval(group.timer);
+  heartbeats.delete(period);
+};
+
+const noop = (): void => undefined;
+
 /** Bytes gathered in one tick before a pull source waits for them to be written. */
 const BATCH_BYTES = 64 * 1024;
 
@@ -65,7 +93,8 @@ const join = (chunks: Chunk[]): Chunk => {
  * `compression()`'s `res.flush()` and an optional gzip with `Z_SYNC_FLUSH`): one syscall and one
  * chunk header per burst instead of per event. `write()` makes pull sources wait while a batch or
  * the socket is full; `push()` bounds what a push source can queue; a heartbeat is written after
- * silence; the client leaving aborts `signal`. Pure: it imports nothing from `@nestjs/*`.
+ * silence; the client leaving runs the `onClose()` callbacks. Pure: it imports nothing from
+ * `@nestjs/*`.
  * @publicApi
  */
 export class StreamWriter {
@@ -84,7 +113,12 @@ export class StreamWriter {
   private waitingDrain = false;
   /** Pull writers waiting for the batch to go out. */
   private waiters: { resolve: () => void; reject: (err: Error) => void }[] = [];
-  private heartbeatTimer: NodeJS.Timeout | undefined;
+  /** The heartbeat check period this writer takes part in. */
+  private heartbeatPeriod: number | undefined;
+  /** Whether the response closed (the client left, or it is over). */
+  private gone = false;
+  private closeCallbacks: (() => void)[] | undefined;
+  private drainListener: (() => void) | undefined;
   /** Whether anything was written since the last heartbeat check (cheaper than a timer per write). */
   private wroteSinceCheck = true;
   private ended = false;
@@ -93,8 +127,6 @@ export class StreamWriter {
   constructor(
     private readonly req: IncomingMessage,
     private readonly res: ServerResponse,
-    /** Aborted when the client leaves or the response is over. */
-    readonly signal: AbortSignal,
     private readonly options: StreamWriterOptions,
     private readonly hooks: StreamWriterHooks = {},
   ) {
@@ -105,7 +137,25 @@ export class StreamWriter {
     } else {
       this.out = res;
     }
-    signal.addEventListener('abort', this.onAbort, { once: true });
+    if (isClosed(req, res)) this.gone = true;
+    else res.once('close', this.onResponseClose);
+  }
+
+  /**
+   * Runs `callback` once, when the response closes (the client left, or the response is over);
+   * at once if it is closed already. Returns the function that cancels it.
+   */
+  onClose(callback: () => void): () => void {
+    if (this.gone) {
+      callback();
+      return noop;
+    }
+    const callbacks = (this.closeCallbacks ??= []);
+    callbacks.push(callback);
+    return () => {
+      const at = callbacks.indexOf(callback);
+      if (at >= 0) callbacks.splice(at, 1);
+    };
   }
 
   /** Whether the status line and headers are on their way to the client. */
@@ -115,7 +165,7 @@ export class StreamWriter {
 
   /** Whether nothing more can be written (ended, or the client left). */
   get closed(): boolean {
-    return this.ended || this.signal.aborted;
+    return this.ended || this.gone;
   }
 
   /** Bytes this writer holds for a slow client (its own batch plus Node's buffer). */
@@ -172,7 +222,7 @@ export class StreamWriter {
       process.nextTick(() => this.start());
       return result;
     }) as ServerResponse['writeHead'];
-    this.signal.addEventListener('abort', restore, { once: true });
+    this.onClose(restore);
   }
 
   /**
@@ -197,7 +247,8 @@ export class StreamWriter {
   release(): void {
     this.ended = true;
     this.stopHeartbeat();
-    (this.direct ?? this.out).removeListener('drain', this.onDrain);
+    if (this.drainListener) (this.direct ?? this.out).removeListener('drain', this.drainListener);
+    this.drainListener = undefined;
     this.pending = [];
     this.pendingSize = 0;
     this.releaseWaiters();
@@ -278,7 +329,7 @@ export class StreamWriter {
     if (this.ended) return;
     this.ended = true;
     this.stopHeartbeat();
-    if (this.signal.aborted) return;
+    if (this.gone) return;
     try {
       if (last !== undefined) this.enqueue(last);
       const data = this.takePending();
@@ -299,7 +350,7 @@ export class StreamWriter {
     this.ended = true;
     this.stopHeartbeat();
     this.releaseWaiters();
-    if (this.signal.aborted || this.res.destroyed) return;
+    if (this.gone || this.res.destroyed) return;
     if (last !== undefined && !wasEnded) {
       this.enqueue(last);
       const data = this.takePending()!;
@@ -342,7 +393,7 @@ export class StreamWriter {
   /** Sends the gathered batch as one chunk and flushes it. @internal */
   flushBatch(): void {
     this.flushScheduled = false;
-    if (this.ended || this.signal.aborted || this.waitingDrain || !this.opened) return;
+    if (this.ended || this.gone || this.waitingDrain || !this.opened) return;
     const data = this.takePending();
     if (data === undefined) return this.releaseWaiters();
     const ok = this.direct ? this.writeChunk(this.direct, data) : this.out.write(data);
@@ -350,7 +401,8 @@ export class StreamWriter {
     if (ok) this.releaseWaiters();
     else {
       this.waitingDrain = true;
-      (this.direct ?? this.out).once('drain', this.onDrain);
+      this.drainListener ??= () => this.onDrain();
+      (this.direct ?? this.out).once('drain', this.drainListener);
     }
   }
 
@@ -364,11 +416,11 @@ export class StreamWriter {
     );
   }
 
-  private readonly onDrain = (): void => {
+  private onDrain(): void {
     this.waitingDrain = false;
     if (this.pending.length > 0) this.flushBatch();
     else this.releaseWaiters();
-  };
+  }
 
   private releaseWaiters(): void {
     if (this.waiters.length === 0) return;
@@ -388,17 +440,20 @@ export class StreamWriter {
 
   /**
    * Checks for silence every half interval: a heartbeat goes out once a whole check period passed
-   * without a write, so silence never lasts longer than the interval. Writes only set a flag.
+   * without a write, so silence never lasts longer than the interval. Writes only set a flag; the
+   * check timer is shared by every writer with the same interval.
    */
   private armHeartbeat(): void {
     const interval = this.options.heartbeatIntervalMs;
     if (interval === false) return;
-    this.wroteSinceCheck = false;
-    this.heartbeatTimer = setInterval(this.beat, Math.max(5, Math.floor(interval / 2)));
-    this.heartbeatTimer.unref();
+    // What was just written (headers, a preamble) counts as a write for the first check.
+    this.wroteSinceCheck = true;
+    this.heartbeatPeriod = Math.max(5, Math.floor(interval / 2));
+    joinHeartbeat(this.heartbeatPeriod, this);
   }
 
-  private readonly beat = (): void => {
+  /** One heartbeat check (see `armHeartbeat()`). @internal */
+  checkSilence(): void {
     if (this.closed) return this.stopHeartbeat();
     const silent = !this.wroteSinceCheck;
     this.wroteSinceCheck = false;
@@ -408,15 +463,20 @@ export class StreamWriter {
       this.wroteSinceCheck = false;
       this.hooks.heartbeat?.();
     }
-  };
-
-  private stopHeartbeat(): void {
-    if (this.heartbeatTimer) clearInterval(this.heartbeatTimer);
-    this.heartbeatTimer = undefined;
   }
 
-  private readonly onAbort = (): void => {
+  private stopHeartbeat(): void {
+    if (this.heartbeatPeriod === undefined) return;
+    leaveHeartbeat(this.heartbeatPeriod, this);
+    this.heartbeatPeriod = undefined;
+  }
+
+  private readonly onResponseClose = (): void => {
+    this.gone = true;
     this.release();
     if (this.gzip) this.gzip.destroy();
+    const callbacks = this.closeCallbacks;
+    this.closeCallbacks = undefined;
+    if (callbacks) for (const callback of callbacks) callback();
   };
 }
