@@ -75,6 +75,8 @@ const pumpObservable = (
     // Declared before subscribe(): a synchronous source settles while subscribe() is still running.
     // eslint-disable-next-line prefer-const
     let subscription: Subscription | undefined;
+    // Also read by settle() while onClose() runs (a response closed already calls back at once).
+    // eslint-disable-next-line prefer-const
     let cancelOnClose: (() => void) | undefined;
     const settle = (err?: unknown): void => {
       if (settled) return;
