@@ -83,6 +83,11 @@ const nestApp = (kind, adapter, extra = []) => ({
 export const SERVERS = {
   raw: { label: 'node:http floor', ...{ script: 'servers/raw.mjs', args: [] } },
   'better-sse': { label: 'Express + better-sse', script: 'servers/better-sse.mjs', args: [] },
+  'express-floor': {
+    label: 'plain Express, SSE by hand (reference)',
+    script: 'servers/express-floor.mjs',
+    args: [],
+  },
   'nest-express': { label: 'Nest @Sse() express', ...nestApp('nest-sse', 'express') },
   'nest-fastify': { label: 'Nest @Sse() fastify', ...nestApp('nest-sse', 'fastify') },
   'flush-express': {
@@ -101,6 +106,11 @@ export const SERVERS = {
     ours: true,
     ...nestApp('hub-flush', 'express'),
   },
+  'hub-flush-fastify': {
+    label: 'FlushHub + @Flush() fastify',
+    ours: true,
+    ...nestApp('hub-flush', 'fastify'),
+  },
 };
 /** The Nest @Sse() server each one is compared with (same adapter). */
 export const NEST_OF = id => (id.endsWith('fastify') ? 'nest-fastify' : 'nest-express');
@@ -110,6 +120,7 @@ const SCENARIO_SERVERS = {
   B: ['raw', 'better-sse', 'nest-express', 'nest-fastify', 'hub-sse', 'hub-flush'],
   C: [
     'raw',
+    'express-floor',
     'better-sse',
     'nest-express',
     'nest-fastify',
@@ -117,6 +128,7 @@ const SCENARIO_SERVERS = {
     'flush-fastify',
     'hub-sse',
     'hub-flush',
+    'hub-flush-fastify',
   ],
   D: ['hub-flush', 'hub-sse'],
 };
@@ -613,7 +625,14 @@ const targets = results => {
     }
   }
   if (results.C?.summary) {
-    for (const id of ['flush-express', 'flush-fastify', 'hub-sse', 'hub-flush']) {
+    const express = results.C.summary['express-floor']?.['rssPerConnection/floor'];
+    for (const id of [
+      'flush-express',
+      'flush-fastify',
+      'hub-sse',
+      'hub-flush',
+      'hub-flush-fastify',
+    ]) {
       const x = results.C.summary[id]?.['rssPerConnection/floor'];
       add(
         'idle RSS per connection <= 1.3x the floor',
@@ -621,6 +640,9 @@ const targets = results => {
         x,
         1.3,
         x !== undefined && x <= 1.3,
+        express !== undefined && !id.endsWith('fastify')
+          ? `plain Express alone: ${express.toFixed(2)}× the floor`
+          : '',
       );
     }
   }

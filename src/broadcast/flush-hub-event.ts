@@ -1,6 +1,7 @@
 import type { MessageEvent } from '@nestjs/common';
 import { FLUSH_FRAME } from '../flush.internal-constants.js';
 import { serializeSseEvent } from '../sse/sse.serializer.js';
+import { markSharedFrame } from '../writer/stream.writer.js';
 
 /**
  * An event delivered by FlushHub: a Nest `MessageEvent` whose `data` is already encoded, and
@@ -31,7 +32,7 @@ export class FlushHubEvent implements MessageEvent {
 
   /** The SSE bytes of this event, encoded once. @internal */
   get [FLUSH_FRAME](): Buffer {
-    return (this.#frame ??= Buffer.from(serializeSseEvent(this), 'utf8'));
+    return (this.#frame ??= markSharedFrame(Buffer.from(serializeSseEvent(this), 'utf8')));
   }
 }
 

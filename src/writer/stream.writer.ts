@@ -76,6 +76,22 @@ const leaveHeartbeat = (period: number, writer: StreamWriter): void => {
 
 const noop = (): void => undefined;
 
+/**
+ * Frames written to many responses (a hub event's), each with its HTTP/1.1 chunk, built on the
+ * first direct write and reused by every other connection: a broadcast costs a write per
+ * subscriber, not an allocation and a copy.
+ */
+const sharedFrames = new WeakMap<Buffer, Buffer | undefined>();
+
+/** Marks a frame that many writers will send as it is. Returns the frame. @internal */
+export const markSharedFrame = (frame: Buffer): Buffer => {
+  sharedFrames.set(frame, undefined);
+  return frame;
+};
+
+const toChunk = (data: Buffer): Buffer =>
+  Buffer.concat([Buffer.from(`${data.length.toString(16)}\r\n`, 'latin1'), data, CRLF]);
+
 /** Bytes gathered in one tick before a pull source waits for them to be written. */
 const BATCH_BYTES = 64 * 1024;
 
@@ -411,9 +427,10 @@ export class StreamWriter {
     if (typeof data === 'string') {
       return socket.write(`${Buffer.byteLength(data).toString(16)}\r\n${data}\r\n`);
     }
-    return socket.write(
-      Buffer.concat([Buffer.from(`${data.length.toString(16)}\r\n`, 'latin1'), data, CRLF]),
-    );
+    if (!sharedFrames.has(data)) return socket.write(toChunk(data));
+    let chunk = sharedFrames.get(data);
+    if (!chunk) sharedFrames.set(data, (chunk = toChunk(data)));
+    return socket.write(chunk);
   }
 
   private onDrain(): void {
