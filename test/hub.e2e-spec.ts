@@ -276,6 +276,21 @@ describe.each(platforms)('FlushHub (%s)', platform => {
       expect(metrics.snapshot().channels[channel]).toBeUndefined();
     });
 
+    it('turns an event it cannot serialize into the same error event, and nothing after it', async () => {
+      const channel = `bigint-${platform}`;
+      const metrics = app.get(FlushMetrics);
+      const reading = rawRequest(app, `/sse-failing/${channel}`);
+      while ((metrics.snapshot().channels[channel] ?? 0) < 1) await sleep(5);
+      const ok = await hub.publish(channel, 'ok');
+      await hub.publish(channel, 'bigint');
+      await hub.publish(channel, 'after');
+      const res = await reading;
+      expect(res.complete).toBe(true);
+      expect(res.body).toBe(
+        `\nid: ${ok}\ndata: ok\n\nid: ${ok}\nevent: error\ndata: Internal server error\n\n`,
+      );
+    });
+
     it('answers HEAD with the headers alone and no subscription left behind', async () => {
       const channel = `head-${platform}`;
       await hub.publish(channel, 'history');

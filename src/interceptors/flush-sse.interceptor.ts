@@ -78,7 +78,10 @@ export class FlushSseInterceptor implements NestInterceptor {
       /** Set once the stream writes its events itself (see the class comment). */
       let writer: StreamWriter | undefined;
       /** Hands the response back to Nest once our bytes are out, then completes. */
+      /** Set once the stream is ending: later events are not written. */
+      let ending = false;
       const finish = (last?: string) => {
+        ending = true;
         if (!writer) return subscriber.complete();
         void writer.detach(last).then(() => subscriber.complete());
       };
@@ -92,8 +95,29 @@ export class FlushSseInterceptor implements NestInterceptor {
           subscriber.complete();
         },
       });
+      const fail = (err: unknown): void => {
+        // Before the headers, exception filters still answer with a real status.
+        if (!res.headersSent) {
+          writer?.release();
+          return subscriber.error(err);
+        }
+        const publicError = reportStreamError(
+          this.logger,
+          `${context.getClass().name}.${context.getHandler().name}()`,
+          err,
+        );
+        const errorEvent: SseMessage = {
+          type: 'error',
+          data: publicError.message,
+          ...(lastId !== undefined && { id: lastId }),
+        };
+        if (writer) return finish(serializeSseEvent(errorEvent));
+        subscriber.next(errorEvent);
+        subscriber.complete();
+      };
       const inner = next.handle().subscribe({
         next: value => {
+          if (ending) return;
           if (!writer && connections && hasSharedFrame(value) && req.method !== 'HEAD') {
             stopBeating();
             writer = new StreamWriter(
@@ -110,8 +134,14 @@ export class FlushSseInterceptor implements NestInterceptor {
               writer.push(value[FLUSH_FRAME]);
             } else {
               const event = normalize(value);
+              let frame: string;
+              try {
+                frame = serializeSseEvent(event); // throws for a BigInt or a circular object
+              } catch (err) {
+                return fail(err);
+              }
               if (event.id !== undefined && event.id !== null) lastId = String(event.id);
-              writer.push(serializeSseEvent(event));
+              writer.push(frame);
             }
             return;
           }
@@ -120,26 +150,7 @@ export class FlushSseInterceptor implements NestInterceptor {
           timer?.refresh();
           subscriber.next(event);
         },
-        error: (err: unknown) => {
-          // Before the headers, exception filters still answer with a real status.
-          if (!res.headersSent) {
-            writer?.release();
-            return subscriber.error(err);
-          }
-          const publicError = reportStreamError(
-            this.logger,
-            `${context.getClass().name}.${context.getHandler().name}()`,
-            err,
-          );
-          const errorEvent: SseMessage = {
-            type: 'error',
-            data: publicError.message,
-            ...(lastId !== undefined && { id: lastId }),
-          };
-          if (writer) return finish(serializeSseEvent(errorEvent));
-          subscriber.next(errorEvent);
-          subscriber.complete();
-        },
+        error: fail,
         complete: () => finish(),
       });
       return () => {
