@@ -1,9 +1,9 @@
-import { Module } from '@nestjs/common';
+import { type DynamicModule, Module } from '@nestjs/common';
 import { FlushHub } from './broadcast/flush.hub.js';
 import { FlushTransport } from './broadcast/flush-transport.interface.js';
 import { FLUSH_RESOLVED_OPTIONS } from './flush.internal-constants.js';
 import { FlushMetrics } from './flush.metrics.js';
-import { ConfigurableModuleClass } from './flush.module-definition.js';
+import { ConfigurableModuleClass, type OPTIONS_TYPE } from './flush.module-definition.js';
 import { flushProviders } from './flush.providers.js';
 import { FlushInterceptor } from './interceptors/flush.interceptor.js';
 import { FlushRawStreamInterceptor } from './interceptors/flush-raw-stream.interceptor.js';
@@ -12,7 +12,8 @@ import { FlushConnections } from './shutdown/flush-connections.service.js';
 
 /**
  * Streams that reach the client at once and survive real apps. Import it once:
- * `FlushModule.forRoot({ heartbeatIntervalMs: 15000 })` or `forRootAsync({ useFactory, inject })`.
+ * `FlushModule.forRoot()`, `FlushModule.forRoot({ heartbeatIntervalMs: 15000 })` or
+ * `FlushModule.forRootAsync({ imports, inject, useFactory })` / `forRootAsync({ useClass })`.
  * From then on global interceptors leave streaming routes (`@Sse()`, `@Flush()`,
  * `@StreamingRoute()`) alone, and `FlushHub` is injectable everywhere (the module is global by default).
  * @publicApi
@@ -37,4 +38,17 @@ import { FlushConnections } from './shutdown/flush-connections.service.js';
     FlushRawStreamInterceptor,
   ],
 })
-export class FlushModule extends ConfigurableModuleClass {}
+export class FlushModule extends ConfigurableModuleClass {
+  /**
+   * Registers the module with `options`; every option is optional, so `FlushModule.forRoot()`
+   * applies the defaults (`DEFAULT_FLUSH_OPTIONS`). Options are validated at bootstrap.
+   * @example FlushModule.forRoot()
+   * @example FlushModule.forRoot({ heartbeatIntervalMs: 15000, historySize: 1000 })
+   * @publicApi
+   */
+  static override forRoot(options: typeof OPTIONS_TYPE = {}): DynamicModule {
+    // ConfigurableModuleBuilder's generated forRoot(options) requires its argument (TS2554) and
+    // reads its keys (TypeError on undefined): the default makes `forRoot()` work.
+    return super.forRoot(options);
+  }
+}
