@@ -37,3 +37,11 @@ export const INVALID_CHANNEL = (got: unknown) =>
 
 export const INVALID_EVENT_NAME = (got: unknown) =>
   `Invalid event name ${describeValue(got)}: use 1-100 characters without CR, LF or NUL.`;
+
+export const HUB_UNAVAILABLE = (retryAfterSeconds: number) =>
+  `Live updates are temporarily unavailable (the broadcast transport is reconnecting). Retry in ${retryAfterSeconds} s.`;
+
+export const STREAM_NEEDS_AUTHORIZATION = (channel: string) =>
+  `FlushHub.stream(${JSON.stringify(channel)}) was called, but FlushModule has "authorize" rules, ` +
+  `which stream() cannot apply (it has no request). Use hub.streamFor(request, ${JSON.stringify(channel)}, options) ` +
+  `to authorize the client, or pass { skipAuthorization: true } to stream() for a server-internal stream.`;

@@ -6,10 +6,15 @@ import { markSharedFrame } from '../writer/stream.writer.js';
 /**
  * An event delivered by FlushHub: a Nest `MessageEvent` whose `data` is already encoded, and
  * whose SSE frame is built once, on first use, and shared by every local subscriber.
+ *
+ * `id` is the event's position in its channel. Only a `resync` event for a channel that has no
+ * event yet has none: its frame then has no `id:` line at all, because an empty `id:` would reset
+ * the client's Last-Event-ID (WHATWG). A writer tracking the client's position must keep the
+ * previous one for such an event.
  * @publicApi
  */
 export class FlushHubEvent implements MessageEvent {
-  readonly id: string;
+  readonly id?: string;
   readonly data: string;
   readonly type?: string;
   readonly retry?: number;
@@ -17,13 +22,13 @@ export class FlushHubEvent implements MessageEvent {
   #frame: Buffer | undefined;
 
   constructor(fields: {
-    id: string;
+    id?: string;
     data: string;
     type?: string;
     retry?: number;
     comment?: string;
   }) {
-    this.id = fields.id;
+    if (fields.id !== undefined) this.id = fields.id;
     this.data = fields.data;
     if (fields.type !== undefined) this.type = fields.type;
     if (fields.retry !== undefined) this.retry = fields.retry;
@@ -36,8 +41,11 @@ export class FlushHubEvent implements MessageEvent {
   }
 }
 
-/** Whether a value carries a frame encoded once (a FlushHubEvent, from any copy of the library). @internal */
+/**
+ * Whether a value carries a frame encoded once (a FlushHubEvent, from any copy of the library).
+ * `id` is undefined for an event that must not move the client's position. @internal
+ */
 export const hasSharedFrame = (
   value: unknown,
-): value is { readonly id: string; readonly [FLUSH_FRAME]: Buffer } =>
+): value is { readonly id?: string; readonly [FLUSH_FRAME]: Buffer } =>
   value !== null && typeof value === 'object' && FLUSH_FRAME in value;

@@ -26,6 +26,25 @@ export type FlushReplayResult =
    */
   | { readonly status: 'resync'; readonly lastId?: string };
 
+/**
+ * A gap in a channel's live delivery, as a transport reports it through `onGap()`: `open` when
+ * the subscription is lost, `closed` when live delivery and `replay()` are both back.
+ * @publicApi
+ */
+export type FlushGapState = 'open' | 'closed';
+
+/**
+ * Whether a transport rejection means "the backend cannot serve this right now; retry later"
+ * (not connected, reconnecting, timed out, closed). A transport marks such errors with
+ * `unavailable: true` (as `RedisFlushTransportError` does); FlushHub answers them with a 503 and
+ * `retryAfter` (`FlushUnavailableError`) instead of a 500. Any other rejection is a failure.
+ * @publicApi
+ */
+export const isTransportUnavailable = (err: unknown): boolean =>
+  typeof err === 'object' &&
+  err !== null &&
+  (err as { unavailable?: unknown }).unavailable === true;
+
 /** Health of a transport, readable from code. @publicApi */
 export interface FlushTransportHealth {
   readonly connected: boolean;
@@ -39,7 +58,11 @@ export interface FlushTransportHealth {
  * @publicApi
  */
 export interface FlushTransport {
-  /** Stores the event in the channel's history, fans it out, and resolves to it with its id. */
+  /**
+   * Stores the event in the channel's history, fans it out, and resolves to it with its id.
+   * Rejects (with `unavailable: true`, see `isTransportUnavailable()`) when the backend cannot
+   * take it now.
+   */
   publish(channel: string, event: { event?: string; data: string }): Promise<FlushTransportEvent>;
   /**
    * Delivers the channel's future events to `listener`, in order, each once. Resolves once the
@@ -50,13 +73,38 @@ export interface FlushTransport {
     channel: string,
     listener: (event: FlushTransportEvent) => void,
   ): Promise<() => Promise<void>>;
-  /** Every retained event after `lastEventId`, or `resync` when that id is not retained. */
+  /**
+   * Every retained event after `lastEventId`, or `resync` when that id is not retained (always
+   * for a string that is not an event id, with the channel's newest id as `lastId`, if any).
+   * Rejects (with `unavailable: true`, see `isTransportUnavailable()`) when the backend cannot
+   * answer now.
+   */
   replay(channel: string, lastEventId: string): Promise<FlushReplayResult>;
   /**
-   * Called by the hub when subscribers may have missed live events (a transport reconnected):
-   * the hub then fills the gap through `replay()`. Optional.
+   * Registers the hub's gap listener: the transport reports every interruption of a channel's
+   * live delivery as a pair, per channel with subscribers (optional; a transport that never
+   * loses events, like the in-memory one, has none):
+   *
+   * - `open`, as soon as the subscription is lost (e.g. a connection dropped), before any later
+   *   live event of the channel is delivered. From then on the hub holds live events back and
+   *   keeps its position: the last event it delivered before the gap.
+   * - `closed`, once live delivery is back **and** `replay()` can serve the channel again (a
+   *   Redis transport waits for both of its connections, which come back in any order). The hub
+   *   then replays from its position, delivers what was missed, then the held events, so
+   *   nothing is lost, duplicated or reordered; when the history no longer reaches back that
+   *   far, subscribers get a `resync` event instead.
+   *
+   * A `closed` without an `open` before it is ignored. A listener called with the channel alone
+   * (the contract before gaps had states) refills at once from the hub's current position,
+   * which is exact only if no live event was delivered after the subscription was lost.
    */
-  onGap?(listener: (channel: string) => void): void;
+  onGap?(listener: (channel: string, state: FlushGapState) => void): void;
+  /**
+   * Prepares the transport at bootstrap, before any request (FlushHub awaits it in
+   * `onModuleInit`): e.g. loads an optional dependency. A rejection fails the application's
+   * startup with its message. It should not wait for a network connection. Optional.
+   */
+  init?(): Promise<void>;
   /** Health figures, if the transport has any. */
   health?(): FlushTransportHealth;
   /** Releases connections and timers; called on application shutdown. */

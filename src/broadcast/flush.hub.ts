@@ -5,10 +5,13 @@ import {
   Logger,
   type MessageEvent,
   type OnApplicationShutdown,
+  type OnModuleInit,
 } from '@nestjs/common';
 import { Observable, type Subscriber } from 'rxjs';
 import { FLUSH_RESOLVED_OPTIONS } from '../flush.internal-constants.js';
 import type { ResolvedFlushOptions } from '../flush-module-options.interface.js';
+import { FlushConfigurationError } from '../flush.errors.js';
+import { STREAM_NEEDS_AUTHORIZATION } from '../flush.messages.js';
 import { FlushMetrics } from '../flush.metrics.js';
 import { encodeData } from '../sse/sse.serializer.js';
 import { assertChannel, assertEventName } from './flush-channel.util.js';
@@ -17,8 +20,11 @@ import { FlushHubEvent } from './flush-hub-event.js';
 import {
   compareEventIds,
   FlushTransport,
+  isTransportUnavailable,
+  type FlushGapState,
   type FlushTransportEvent,
 } from './flush-transport.interface.js';
+import { FlushUnavailableError } from './flush-unavailable.error.js';
 
 /** Options of `FlushHub.publish()`. @publicApi */
 export interface FlushPublishOptions {
@@ -26,13 +32,29 @@ export interface FlushPublishOptions {
   event?: string;
 }
 
-/** Options of `FlushHub.stream()`. @publicApi */
+/** Options of `FlushHub.stream()` and `FlushHub.streamFor()`. @publicApi */
 export interface FlushStreamOptions {
   /** The client's Last-Event-ID: events after it are replayed before live ones. */
   lastEventId?: string;
+  /**
+   * Lets `stream()` open a channel without a request to authorize, although FlushModule has
+   * `authorize` rules: for server-internal streams only (a job that listens to a channel, a
+   * route that authorized the client itself). Without it, `stream()` throws while rules exist,
+   * so that no route streams a protected channel to anyone by mistake; routes serving clients
+   * use `streamFor(request, channel, options)`, which applies the rules. Ignored by
+   * `streamFor()`, which always authorizes.
+   * @default false
+   */
+  skipAuthorization?: boolean;
 }
 
 type Deliver = (event: FlushHubEvent) => void;
+
+/**
+ * Live events held per channel while a transport gap is open, at most. One more turns them into a
+ * `resync` (as of the newest of them): the history would not reach back that far anyway.
+ */
+const MAX_HELD_EVENTS = 10_000;
 
 /** The local side of one channel: one transport subscription shared by every local subscriber. */
 class LocalChannel {
@@ -40,20 +62,37 @@ class LocalChannel {
   unsubscribe: Promise<() => Promise<void>> | undefined;
   /** Newest id fanned out here: later deliveries must be newer (drops transport echoes). */
   lastId: string | undefined;
-  /** Live events held back while a gap is refilled from history. */
-  refilling: FlushTransportEvent[] | undefined;
+  /**
+   * The channel's newest id just before this instance subscribed (transports with gaps only):
+   * where a refill starts when no event was delivered here yet. Undefined: empty, or unknown.
+   */
+  base: string | undefined;
+  /** Live events held back while a gap is open or refilled; undefined while live. */
+  held: FlushTransportEvent[] | undefined;
+  /** The transport reported the subscription lost (`open`) and not back yet (`closed`). */
+  gapOpen = false;
+  /** A refill is reading the history. */
+  refilling = false;
+  /** Another gap closed while a refill ran: refill again when it ends. */
+  refillAgain = false;
   constructor(readonly name: string) {}
 }
 
 /**
  * Channels with broadcast, encoded once, and Last-Event-ID resume from bounded history.
- * Return `hub.stream(channel, { lastEventId })` from an `@Sse()` (or `@Flush()`) handler.
+ * Return `hub.stream(channel, { lastEventId })` from an `@Sse()` (or `@Flush()`) handler, or
+ * `hub.streamFor(request, channel, { lastEventId })` when FlushModule has `authorize` rules.
+ *
+ * The promise to every subscriber: each event is delivered once, in order, or a `resync` event
+ * says that some were not (history too short for a Last-Event-ID, or for a transport gap such as
+ * a Redis reconnect). While the transport is unreachable, `publish()` and new streams fail with a
+ * `FlushUnavailableError` (503, `retryAfter`).
  * @example
  * @Sse('news') news(@LastEventId() lastEventId?: string) { return this.hub.stream('news', { lastEventId }); }
  * @publicApi
  */
 @Injectable()
-export class FlushHub implements OnApplicationShutdown {
+export class FlushHub implements OnModuleInit, OnApplicationShutdown {
   private readonly logger = new Logger('FlushHub');
   private readonly channels = new Map<string, LocalChannel>();
   private readonly rules: {
@@ -75,14 +114,20 @@ export class FlushHub implements OnApplicationShutdown {
             authorize: rule.authorize,
           }));
     metrics.channelSizes = () => this.subscriberCounts();
-    transport.onGap?.(channel => this.refill(channel));
+    transport.onGap?.((channel, state) => this.onGap(channel, state));
+  }
+
+  /** Lets the transport prepare (e.g. load ioredis): a missing piece fails the bootstrap. */
+  async onModuleInit(): Promise<void> {
+    await this.transport.init?.();
   }
 
   /**
    * Publishes an event to every subscriber of `channel`, on every instance sharing the transport,
    * and keeps it in the channel's history. Resolves to the event id.
-   * Rejects with a `FlushValidationError` for an invalid channel or event name, and with a
-   * `TypeError` for data that cannot be JSON-encoded.
+   * Rejects with a `FlushValidationError` for an invalid channel or event name, with a
+   * `TypeError` for data that cannot be JSON-encoded, and with a `FlushUnavailableError` (503)
+   * while the transport cannot take events (e.g. Redis is reconnecting).
    */
   async publish(
     channel: string,
@@ -92,10 +137,15 @@ export class FlushHub implements OnApplicationShutdown {
     assertChannel(channel);
     const event = assertEventName(options.event);
     const encoded = encodeData(data);
-    const stored = await this.transport.publish(
-      channel,
-      event === undefined ? { data: encoded } : { event, data: encoded },
-    );
+    let stored: FlushTransportEvent;
+    try {
+      stored = await this.transport.publish(
+        channel,
+        event === undefined ? { data: encoded } : { event, data: encoded },
+      );
+    } catch (err) {
+      throw toHubError(err);
+    }
     this.metrics.published++;
     return stored.id;
   }
@@ -103,13 +153,18 @@ export class FlushHub implements OnApplicationShutdown {
   /**
    * The channel's events as an Observable of `MessageEvent`: with `lastEventId`, first every
    * retained event after it (or a resync event when it is unknown or too old), then live events,
-   * with no gap and no duplicate at the boundary. Without it, live events only.
+   * with no gap and no duplicate at the boundary. Without it, live events only. The Observable
+   * fails with a `FlushUnavailableError` (503) while the transport cannot serve it.
+   *
+   * While FlushModule has `authorize` rules, `stream()` throws (a 500 that names the fix) unless
+   * `skipAuthorization: true` is passed: routes that serve clients use `streamFor()`.
    */
   stream(channel: string, options: FlushStreamOptions = {}): Observable<MessageEvent> {
     assertChannel(channel);
-    return new Observable<MessageEvent>(subscriber =>
-      this.attach(channel, options.lastEventId, subscriber),
-    );
+    if (this.rules.length > 0 && options.skipAuthorization !== true) {
+      throw new FlushConfigurationError(STREAM_NEEDS_AUTHORIZATION(channel));
+    }
+    return this.open(channel, options.lastEventId);
   }
 
   /**
@@ -126,7 +181,7 @@ export class FlushHub implements OnApplicationShutdown {
     options: FlushStreamOptions = {},
   ): Promise<Observable<MessageEvent>> {
     await this.authorize(channel, request);
-    return this.stream(channel, options);
+    return this.open(channel, options.lastEventId);
   }
 
   /**
@@ -150,6 +205,12 @@ export class FlushHub implements OnApplicationShutdown {
     return out;
   }
 
+  private open(channel: string, lastEventId: string | undefined): Observable<MessageEvent> {
+    return new Observable<MessageEvent>(subscriber =>
+      this.attach(channel, lastEventId, subscriber),
+    );
+  }
+
   private attach(
     channel: string,
     lastEventId: string | undefined,
@@ -166,7 +227,8 @@ export class FlushHub implements OnApplicationShutdown {
     let lastDelivered: string | undefined;
     let dedupe = false;
     const emit = (event: FlushHubEvent): void => {
-      if (dedupe) {
+      // An event without id (a resync on an empty channel) has no position to compare.
+      if (dedupe && event.id !== undefined) {
         if (lastDelivered !== undefined && compareEventIds(event.id, lastDelivered) <= 0) return;
         dedupe = false;
       }
@@ -176,7 +238,9 @@ export class FlushHub implements OnApplicationShutdown {
     const deliver: Deliver = event => (pending ? pending.push(event) : emit(event));
     ch.subscribers.add(deliver);
     if (!ch.unsubscribe) {
-      const subscribing = this.transport.subscribe(channel, e => this.fanOut(ch, e));
+      const subscribing = this.readBase(ch).then(() =>
+        this.transport.subscribe(channel, e => this.fanOut(ch, e)),
+      );
       ch.unsubscribe = subscribing;
       // A failed subscription (transport down) is retried by the next subscriber, not reused.
       subscribing.catch(() => {
@@ -194,14 +258,7 @@ export class FlushHub implements OnApplicationShutdown {
       if (result.status === 'resync') {
         this.metrics.resyncs++;
         lastDelivered = result.lastId;
-        subscriber.next(
-          new FlushHubEvent({
-            // An empty id resets the client's Last-Event-ID when the channel has no event yet.
-            id: result.lastId ?? '',
-            type: this.options.resyncEventName,
-            data: JSON.stringify({ channel, lastEventId, reason: 'history' }),
-          }),
-        );
+        subscriber.next(this.resyncEvent(channel, result.lastId, lastEventId, 'history'));
       } else {
         this.metrics.replays++;
         for (const event of result.events) {
@@ -217,8 +274,10 @@ export class FlushHub implements OnApplicationShutdown {
       for (const event of waiting) emit(event);
     };
     start().catch((err: unknown) => {
-      this.logger.error(`Stream of channel "${channel}" failed: ${(err as Error).message}`);
-      subscriber.error(err);
+      // An outage is logged once by the transport, not per stream.
+      if (!isTransportUnavailable(err))
+        this.logger.error(`Stream of channel "${channel}" failed: ${(err as Error).message}`);
+      subscriber.error(toHubError(err));
     });
 
     return () => {
@@ -238,8 +297,14 @@ export class FlushHub implements OnApplicationShutdown {
   }
 
   private fanOut(ch: LocalChannel, event: FlushTransportEvent): void {
-    if (ch.refilling) ch.refilling.push(event);
-    else this.deliverNewer(ch, event);
+    if (!ch.held) return this.deliverNewer(ch, event);
+    ch.held.push(event);
+    if (ch.held.length > MAX_HELD_EVENTS) {
+      // Too many to hold: what was missed before them, and they, become one resync.
+      const newest = ch.held[ch.held.length - 1].id;
+      ch.held = [];
+      this.resyncAll(ch, newest, 'gap');
+    }
   }
 
   /** Delivers an event unless an equal or newer one went out already (transport echoes, refills). */
@@ -254,41 +319,118 @@ export class FlushHub implements OnApplicationShutdown {
     for (const deliver of ch.subscribers) deliver(event);
   }
 
-  /** After a transport gap (e.g. Redis reconnected), replays what local subscribers missed. */
-  private refill(channel: string): void {
+  /**
+   * Remembers the channel's newest id before the first subscription, so that a gap before any
+   * event was delivered here is refilled exactly too. Read before subscribing: every later event
+   * is then either delivered live or refilled. Only for transports that report gaps.
+   */
+  private async readBase(ch: LocalChannel): Promise<void> {
+    if (!this.transport.onGap) return;
+    try {
+      const result = await this.transport.replay(ch.name, '');
+      if (result.status === 'resync') ch.base = result.lastId;
+    } catch {
+      // Unknown: a gap before the first delivery then ends in a resync (see refill()).
+    }
+  }
+
+  /**
+   * A gap in the channel's live delivery (see `FlushTransport.onGap`): from `open` on, live events
+   * are held and the position stays where the last delivered event left it; on `closed` the hub
+   * refills from there. A report with no state (older transports) refills at once.
+   */
+  private onGap(channel: string, state: FlushGapState | undefined): void {
     const ch = this.channels.get(channel);
-    if (!ch || ch.refilling || ch.lastId === undefined) return;
-    const last = ch.lastId;
-    // Live events wait until what was missed has gone out, so order holds.
-    ch.refilling = [];
+    if (!ch) return;
+    if (state === 'open') {
+      ch.gapOpen = true;
+      ch.held ??= [];
+      return;
+    }
+    if (state === 'closed') {
+      if (!ch.gapOpen) return;
+      ch.gapOpen = false;
+    } else {
+      ch.held ??= [];
+    }
+    this.refill(ch);
+  }
+
+  /** Replays what local subscribers missed in a gap, then the held live events, in order. */
+  private refill(ch: LocalChannel): void {
+    if (ch.refilling) {
+      ch.refillAgain = true;
+      return;
+    }
+    ch.refilling = true;
+    const from = ch.lastId ?? ch.base;
+    // Without a position, a non-id asks only for the channel's newest id (see FlushTransport.replay).
+    let failed = false;
     this.transport
-      .replay(channel, last)
+      .replay(ch.name, from ?? '')
       .then(result => {
+        if (this.channels.get(ch.name) !== ch) return;
         if (result.status === 'ok') {
           for (const event of result.events) this.deliverNewer(ch, event);
-          return;
+        } else if (from !== undefined || result.lastId !== undefined) {
+          // Events may have been missed (history too short, or no position to replay from).
+          this.resyncAll(ch, result.lastId, 'gap', from);
         }
-        this.metrics.resyncs++;
-        if (result.lastId !== undefined) ch.lastId = result.lastId;
-        this.deliverAll(
-          ch,
-          new FlushHubEvent({
-            id: result.lastId ?? '',
-            type: this.options.resyncEventName,
-            data: JSON.stringify({ channel, lastEventId: last, reason: 'gap' }),
-          }),
-        );
       })
-      .catch((err: unknown) =>
+      .catch((err: unknown) => {
+        failed = true;
+        if (this.channels.get(ch.name) !== ch || ch.refillAgain || ch.gapOpen) return; // retried on the next `closed`
+        // The transport called the gap closed, yet cannot read: say so rather than leave a hole.
         this.logger.warn(
-          `Refilling "${channel}" after a transport gap failed: ${(err as Error).message}`,
-        ),
-      )
+          `Refilling "${ch.name}" after a transport gap failed (${(err as Error).message}); sent ${this.options.resyncEventName}.`,
+        );
+        const held = ch.held ?? [];
+        const newest = held.length > 0 ? held[held.length - 1].id : undefined;
+        ch.held = [];
+        this.resyncAll(ch, newest, 'gap', from);
+      })
       .finally(() => {
-        const held = ch.refilling ?? [];
-        ch.refilling = undefined;
+        ch.refilling = false;
+        if (this.channels.get(ch.name) !== ch) return;
+        if (ch.refillAgain) {
+          ch.refillAgain = false;
+          return this.refill(ch);
+        }
+        // After a failed read with a new gap open, nothing missed was delivered yet: keep holding.
+        if (failed && ch.gapOpen) return;
+        const held = ch.held ?? [];
+        // Held events are contiguous up to a gap that opened meanwhile: they go out, and the
+        // next refill starts after them.
+        ch.held = ch.gapOpen ? [] : undefined;
         for (const event of held) this.deliverNewer(ch, event);
       });
+  }
+
+  /** Tells every local subscriber that events may have been missed; `newest` becomes the position. */
+  private resyncAll(
+    ch: LocalChannel,
+    newest: string | undefined,
+    reason: 'gap',
+    from: string | undefined = ch.lastId,
+  ): void {
+    this.metrics.resyncs++;
+    if (newest !== undefined && (ch.lastId === undefined || compareEventIds(newest, ch.lastId) > 0))
+      ch.lastId = newest;
+    this.deliverAll(ch, this.resyncEvent(ch.name, newest, from, reason));
+  }
+
+  private resyncEvent(
+    channel: string,
+    newest: string | undefined,
+    lastEventId: string | undefined,
+    reason: 'history' | 'gap',
+  ): FlushHubEvent {
+    return new FlushHubEvent({
+      // No id at all when the channel has none: an empty `id:` resets the client's Last-Event-ID.
+      ...(newest !== undefined && { id: newest }),
+      type: this.options.resyncEventName,
+      data: JSON.stringify({ channel, lastEventId, reason }),
+    });
   }
 
   async onApplicationShutdown(): Promise<void> {
@@ -299,3 +441,7 @@ export class FlushHub implements OnApplicationShutdown {
 
 const toHubEvent = (event: FlushTransportEvent): FlushHubEvent =>
   new FlushHubEvent({ id: event.id, data: event.data, type: event.event });
+
+/** A transport outage becomes a 503 with `retryAfter`; anything else stays as it is. */
+const toHubError = (err: unknown): unknown =>
+  isTransportUnavailable(err) ? new FlushUnavailableError(undefined, { cause: err }) : err;

@@ -139,17 +139,18 @@ class FakeClient extends EventEmitter implements RedisClientLike {
 }
 
 describe('RedisFlushTransport (client doubles)', () => {
-  it('re-subscribes after a reconnect and reports the gap only once the publisher is back too', async () => {
+  it('reports a gap open when the subscription is lost, and closed only once re-subscribed and the publisher is back too', async () => {
     const pub = new FakeClient();
     const sub = new FakeClient();
+    const logger = recordingLogger();
     const transport = new RedisFlushTransport({
       publisher: pub,
       subscriber: sub,
       keyPrefix: 'p:',
-      logger: false,
+      logger,
     });
     const gaps: string[] = [];
-    transport.onGap(channel => gaps.push(channel));
+    transport.onGap((channel, state) => gaps.push(`${channel} ${state}`));
     await transport.subscribe('a', () => undefined);
     await transport.subscribe('b', () => undefined);
     const offC = await transport.subscribe('c', () => undefined);
@@ -157,16 +158,24 @@ describe('RedisFlushTransport (client doubles)', () => {
     expect([...sub.channels].sort()).toEqual(['p:a', 'p:b']);
 
     pub.drop();
+    expect(gaps).toEqual([]); // live delivery goes on without the publisher
     sub.drop();
+    // At once, before any later live event: the hub must hold them from here on.
+    expect(gaps.sort()).toEqual(['a open', 'b open']);
+    gaps.length = 0;
     expect(transport.health()).toEqual({
       connected: false,
       lastError: 'subscriber: connect ECONNREFUSED',
       reconnects: 0,
     });
     // Rejected at once, without sending anything.
-    await expect(transport.publish('a', { data: 'x' })).rejects.toThrow(
-      'Cannot publish to channel "a": Redis is not connected (reconnecting); last error: subscriber: connect ECONNREFUSED.',
-    );
+    const rejection = await transport.publish('a', { data: 'x' }).catch((err: unknown) => err);
+    expect(rejection).toBeInstanceOf(RedisFlushTransportError);
+    expect(rejection).toMatchObject({
+      unavailable: true,
+      message:
+        'Cannot publish to channel "a": Redis is not connected (reconnecting); last error: subscriber: connect ECONNREFUSED.',
+    });
     await expect(transport.subscribe('d', () => undefined)).rejects.toThrow(
       RedisFlushTransportError,
     );
@@ -179,13 +188,34 @@ describe('RedisFlushTransport (client doubles)', () => {
 
     pub.restore();
     await sleep(10);
-    expect(gaps.sort()).toEqual(['a', 'b']);
+    expect(gaps.sort()).toEqual(['a closed', 'b closed']);
     expect(transport.health()).toEqual({
       connected: true,
       lastError: 'subscriber: connect ECONNREFUSED',
       reconnects: 2,
     });
+    expect(logger.lines).toEqual([
+      'log: Connected to Redis.',
+      'warn: Redis unavailable: lost the publisher connection; reconnecting. ' +
+        'Until it is back, publish() and new streams fail with 503 (Retry-After), and live events ' +
+        'missed meanwhile are refilled from the streams afterwards (or a resync is sent).',
+      expect.stringMatching(
+        /^log: Redis available again after \d+ ms \(last error: connect ECONNREFUSED\); refilling what 2 channel\(s\) missed\.$/,
+      ),
+    ]);
     expect((await transport.publish('a', { data: 'x' })).id).toBe('5-0');
+
+    // The other order: the publisher back first, then the subscriber.
+    gaps.length = 0;
+    sub.drop();
+    pub.drop();
+    expect(gaps.sort()).toEqual(['a open', 'b open']);
+    pub.restore();
+    await sleep(10);
+    expect(gaps.sort()).toEqual(['a open', 'b open']);
+    sub.restore();
+    await sleep(10);
+    expect(gaps.sort()).toEqual(['a closed', 'a open', 'b closed', 'b open']);
 
     await transport.close();
     // Clients that were passed in stay open; the transport only detaches from them.
@@ -585,6 +615,7 @@ describeRedis('RedisFlushTransport (real Redis)', () => {
       });
       const error = await transport.publish('c', { data: 'x' }).catch((err: unknown) => err);
       expect(error).toBeInstanceOf(RedisFlushTransportError);
+      expect((error as RedisFlushTransportError).unavailable).toBe(true);
       expect((error as Error).message).toMatch(
         /no connection to Redis within 300 ms \(.*ECONNREFUSED/,
       );
@@ -645,7 +676,7 @@ describeRedis('RedisFlushTransport (real Redis)', () => {
         redisOptions: { retryStrategy: () => 100 },
       });
       const gaps: string[] = [];
-      transport.onGap(channel => gaps.push(channel));
+      transport.onGap((channel, state) => gaps.push(`${channel} ${state}`));
       const { events, listener } = collect();
       await transport.subscribe('live', listener);
       await transport.subscribe('other', () => undefined);
@@ -682,12 +713,12 @@ describeRedis('RedisFlushTransport (real Redis)', () => {
           lastError: expect.any(String),
           reconnects: 0,
         });
-        expect(gaps).toEqual([]);
+        expect(gaps.sort()).toEqual(['live open', 'other open']);
 
         server = await startRedis(port);
         await waitFor(() => transport.health().connected, 'the reconnect', 10_000);
-        await waitFor(() => gaps.length === 2, 'a gap per subscribed channel', 5000);
-        expect(gaps.sort()).toEqual(['live', 'other']);
+        await waitFor(() => gaps.length === 4, 'a closed gap per subscribed channel', 5000);
+        expect(gaps.slice(2).sort()).toEqual(['live closed', 'other closed']);
         expect(transport.health().reconnects).toBeGreaterThanOrEqual(1);
 
         const fresh = client(url);
@@ -704,19 +735,16 @@ describeRedis('RedisFlushTransport (real Redis)', () => {
           lastId: after.id,
         });
 
-        expect(
-          logger.lines.some(l => l.startsWith('error: Lost the Redis publisher connection')),
-        ).toBe(true);
-        expect(
-          logger.lines.some(l => l.startsWith('error: Lost the Redis subscriber connection')),
-        ).toBe(true);
-        expect(
-          logger.lines.some(l => /^log: Redis subscriber connection restored after \d+ ms/.test(l)),
-        ).toBe(true);
-        expect(logger.lines).toContain('log: Re-subscribed 2 channel(s).');
-        expect(logger.lines).toContain('log: Refilling missed events of 2 channel(s).');
-        // Connection errors are logged once per outage and message, not once per retry.
-        expect(logger.lines.filter(l => l.startsWith('warn:')).length).toBeLessThan(10);
+        // The outage is logged once when it starts and once when it ends, not per retry or publish.
+        expect(logger.lines).toEqual([
+          'log: Connected to Redis.',
+          expect.stringMatching(
+            /^warn: Redis unavailable: lost the (publisher|subscriber) connection/,
+          ),
+          expect.stringMatching(
+            /^log: Redis available again after \d+ ms \(last error: .*ECONNREFUSED.*\); refilling what 2 channel\(s\) missed\.$/,
+          ),
+        ]);
         await sleep(50);
         expect(unhandled).toEqual([]);
       } finally {

@@ -4,6 +4,7 @@ import { FlushConfigurationError, FlushError } from '../../flush.errors.js';
 import {
   compareEventIds,
   isEventId,
+  type FlushGapState,
   type FlushReplayResult,
   type FlushTransport,
   type FlushTransportEvent,
@@ -24,11 +25,17 @@ export interface RedisFlushTransportOptions {
    */
   url?: string;
   /**
-   * ioredis options for the connections the transport creates (TLS, password, `retryStrategy`,
-   * ...). The transport always sets `lazyConnect: false`; on the publisher
-   * `enableOfflineQueue: false` and `maxRetriesPerRequest: 0` (a publish fails at once instead
-   * of waiting for Redis); on the subscriber `autoResubscribe: false` (the transport re-subscribes
-   * itself, then refills the gap).
+   * ioredis options (the `RedisOptions` object of `new Redis(url, options)`) for the two
+   * connections the transport creates from `url`: TLS (`tls`), credentials (`username`,
+   * `password`), `db`, `retryStrategy`, timeouts, and so on. Typed as `object` so that
+   * nestjs-flush's types do not depend on ioredis.
+   *
+   * The transport always sets `lazyConnect: false`; on the publisher `enableOfflineQueue: false`
+   * and `maxRetriesPerRequest: 0` (a publish fails at once instead of waiting for Redis); on the
+   * subscriber `autoResubscribe: false` (the transport re-subscribes itself, then refills the
+   * gap). It names the connections `<connectionName>:publisher` and `<connectionName>:subscriber`
+   * (`CLIENT LIST`), with `connectionName` from here, `nestjs-flush` by default.
+   * @example { tls: {}, password: process.env.REDIS_PASSWORD, retryStrategy: times => Math.min(times * 100, 2000) }
    */
   redisOptions?: object;
   /**
@@ -90,10 +97,23 @@ export interface RedisFlushTransportOptions {
 
 /**
  * Thrown (as a rejection) by `RedisFlushTransport` when Redis cannot serve a request: not
- * connected, a command failed or timed out, or the transport is closed.
+ * connected, a command failed or timed out, or the transport is closed; and at bootstrap when
+ * ioredis is needed but not installed.
  * @publicApi
  */
-export class RedisFlushTransportError extends FlushError {}
+export class RedisFlushTransportError extends FlushError {
+  /**
+   * Whether Redis is merely unavailable now (not connected, reconnecting, timed out, closed), so
+   * that a retry later may succeed: FlushHub answers such errors with a 503. `false` for errors
+   * Redis answered itself (a command error) and for a missing ioredis.
+   */
+  readonly unavailable: boolean;
+
+  constructor(message: string, options: { cause?: unknown; unavailable?: boolean } = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.unavailable = options.unavailable ?? true;
+  }
+}
 
 type Listener = (event: FlushTransportEvent) => void;
 type Role = 'publisher' | 'subscriber';
@@ -108,8 +128,8 @@ interface Connection {
   everReady: boolean;
   /** Lost after having been ready, not back yet. */
   down: boolean;
-  downSince: number;
-  lastLoggedError: string | undefined;
+  /** The last error since it was last ready (the reason of a loss). */
+  errorSinceReady: string | undefined;
 }
 
 /** The local side of one channel: its listeners and the state of its Redis subscription. */
@@ -185,6 +205,12 @@ const DEFAULTS = {
 /** Bound on QUIT when closing. */
 const CLOSE_TIMEOUT_MS = 1_000;
 
+/** Delay before re-subscribing again the channels whose SUBSCRIBE failed after a reconnect. */
+const RESUBSCRIBE_RETRY_MS = 1_000;
+
+/** Redis error replies that mean "not now" rather than "never". */
+const TRANSIENT_REPLY = /^(LOADING|BUSY|MASTERDOWN|TRYAGAIN|CLUSTERDOWN|READONLY)\b/;
+
 const noop = (): void => undefined;
 const messageOf = (err: unknown): string =>
   (err instanceof Error ? err.message : String(err)) || String(err);
@@ -203,11 +229,16 @@ const INVALID = (option: string, got: unknown, expected: string) =>
  * - Resume (`replay`) is exact: `ok` iff the client's id is still an entry of the stream (or is
  *   its newest id), so nothing after it can have been trimmed; otherwise `resync`.
  * - While Redis is unreachable, `publish`, `subscribe` and `replay` reject at once with a
- *   `RedisFlushTransportError` (no queueing); nothing crashes. After the subscriber connection
- *   comes back, the transport re-subscribes and reports a gap for every subscribed channel, so
- *   FlushHub refills what was missed from the streams.
+ *   `RedisFlushTransportError` (`unavailable: true`; no queueing; FlushHub answers 503); nothing
+ *   crashes. The outage is logged once when it starts (warn) and once when it ends (log), not
+ *   per request or per reconnect attempt.
+ * - Gaps: when the subscriber connection drops, the transport reports a gap `open` for every
+ *   channel with listeners at once; once it has re-subscribed **and** the publisher connection is
+ *   ready too (they come back in any order), it reports the gap `closed`, and FlushHub refills
+ *   what was missed from the streams (or sends `resync`).
  *
- * ioredis is an optional peer dependency, loaded only when the transport creates connections.
+ * ioredis is an optional peer dependency, loaded only when the transport creates connections:
+ * at bootstrap (`init()`, awaited by FlushHub), so a missing ioredis fails the startup.
  * @example
  * FlushModule.forRoot({ transport: new RedisFlushTransport({ url: process.env.REDIS_URL }) });
  * @publicApi
@@ -222,7 +253,8 @@ export class RedisFlushTransport implements FlushTransport {
   private historySize: number;
   private historyMaxAgeMs: number | false;
 
-  private init: Promise<{ pub: Connection; sub: Connection }> | undefined;
+  private opening: Promise<{ pub: Connection; sub: Connection }> | undefined;
+  private Redis: RedisClientConstructor | undefined;
   private conns: { pub: Connection; sub: Connection } | undefined;
   private connectedOnce = false;
   private readonly firstConnect: {
@@ -231,10 +263,17 @@ export class RedisFlushTransport implements FlushTransport {
     reject: (err: Error) => void;
   };
   private readonly channels = new Map<string, ChannelState>();
-  private readonly gapListeners = new Set<(channel: string) => void>();
-  /** Channels re-subscribed after a reconnect whose gap is not reported yet. */
-  private readonly gapsDue = new Set<ChannelState>();
+  private readonly gapListeners = new Set<(channel: string, state: FlushGapState) => void>();
+  /** Channels whose gap was reported `open` and not `closed` yet. */
+  private readonly gapsOpen = new Set<ChannelState>();
+  /** Re-subscriptions running after a reconnect. */
+  private resubscribing = 0;
+  private resubscribeTimer: ReturnType<typeof setTimeout> | undefined;
+  /** Set while a connection that was ready is down (logged once at each end). */
+  private outage: { since: number; lastError?: string } | undefined;
   private closed = false;
+  /** Last connection error logged before the first connection (logged once per message). */
+  private lastLoggedError: string | undefined;
   private closing: Promise<void> | undefined;
   private reconnectCount = 0;
   private lastError: string | undefined;
@@ -267,6 +306,16 @@ export class RedisFlushTransport implements FlushTransport {
   configure(options: { historySize: number; historyMaxAgeMs: number | false }): void {
     this.historySize = this.options.historySize ?? options.historySize;
     this.historyMaxAgeMs = this.options.historyMaxAgeMs ?? options.historyMaxAgeMs;
+  }
+
+  /**
+   * Loads ioredis when the transport creates its own connections (no `publisher`/`subscriber`
+   * given), without connecting. FlushHub awaits it at bootstrap, so a missing ioredis fails the
+   * application's startup with a message saying what to do, not its first publish.
+   */
+  async init(): Promise<void> {
+    if (this.options.publisher || this.options.subscriber) return;
+    this.Redis ??= await loadIoredis();
   }
 
   /**
@@ -306,6 +355,7 @@ export class RedisFlushTransport implements FlushTransport {
     if (typeof id !== 'string') {
       throw new RedisFlushTransportError(
         `Publishing to channel "${channel}": unexpected reply from Redis.`,
+        { unavailable: false },
       );
     }
     return message.event === undefined
@@ -382,7 +432,7 @@ export class RedisFlushTransport implements FlushTransport {
     return resync; // trimmed, never existed, or from the future (e.g. Redis lost its data)
   }
 
-  onGap(listener: (channel: string) => void): void {
+  onGap(listener: (channel: string, state: FlushGapState) => void): void {
     this.gapListeners.add(listener);
   }
 
@@ -405,15 +455,16 @@ export class RedisFlushTransport implements FlushTransport {
     if (this.closing) return this.closing;
     this.closed = true;
     this.firstConnect.reject(new RedisFlushTransportError('RedisFlushTransport was closed.'));
+    clearTimeout(this.resubscribeTimer);
     this.closing = (async () => {
-      const conns = this.init ? await this.init.catch(() => undefined) : undefined;
+      const conns = this.opening ? await this.opening.catch(() => undefined) : undefined;
       if (conns) {
         const keys = [...this.channels.values()].filter(st => st.subscribed).map(st => st.key);
         await Promise.all([this.release(conns.pub, []), this.release(conns.sub, keys)]);
       }
       this.channels.clear();
       this.gapListeners.clear();
-      this.gapsDue.clear();
+      this.gapsOpen.clear();
     })();
     return this.closing;
   }
@@ -424,7 +475,7 @@ export class RedisFlushTransport implements FlushTransport {
   private async connection(operation: string): Promise<{ pub: Connection; sub: Connection }> {
     if (this.closed)
       throw new RedisFlushTransportError(`Cannot ${operation}: RedisFlushTransport is closed.`);
-    const conns = await (this.init ??= this.open());
+    const conns = await (this.opening ??= this.open());
     if (!this.connectedOnce) {
       await this.timed(
         this.firstConnect.promise,
@@ -449,14 +500,20 @@ export class RedisFlushTransport implements FlushTransport {
       pub = this.wire('publisher', p, !publisher);
       sub = this.wire('subscriber', s, !subscriber);
     } else {
-      const Redis = await loadIoredis();
+      const Redis = (this.Redis ??= await loadIoredis());
       if (this.closed)
         throw new RedisFlushTransportError('RedisFlushTransport was closed while connecting.');
       const create = (role: Role, forced: object): RedisClientLike => {
         // disconnectTimeout: ioredis keeps a (non-unref'd) timer this long when disconnect() meets
         // a socket that already failed, e.g. close() while Redis is down; keep shutdown prompt.
-        const defaults = { connectionName: `nestjs-flush:${role}`, disconnectTimeout: 200 };
-        const options = { ...defaults, ...this.options.redisOptions, ...forced };
+        const own = this.options.redisOptions as { connectionName?: unknown } | undefined;
+        const name = typeof own?.connectionName === 'string' ? own.connectionName : 'nestjs-flush';
+        const options = {
+          disconnectTimeout: 200,
+          ...this.options.redisOptions,
+          ...forced,
+          connectionName: `${name}:${role}`,
+        };
         return this.options.url === undefined
           ? new Redis(options)
           : new Redis(this.options.url, options);
@@ -492,8 +549,7 @@ export class RedisFlushTransport implements FlushTransport {
       handlers: [],
       everReady: false,
       down: false,
-      downSince: 0,
-      lastLoggedError: undefined,
+      errorSinceReady: undefined,
     };
     conn.handlers.push(
       ['ready', () => this.onReady(conn)],
@@ -515,13 +571,10 @@ export class RedisFlushTransport implements FlushTransport {
     if (this.closed) return;
     const wasReady = conn.everReady;
     conn.everReady = true;
-    conn.lastLoggedError = undefined;
+    conn.errorSinceReady = undefined;
     if (conn.down) {
       conn.down = false;
       this.reconnectCount++;
-      this.logger.log(
-        `Redis ${conn.role} connection restored after ${Date.now() - conn.downSince} ms.`,
-      );
     }
     const conns = this.conns;
     if (!this.connectedOnce && conns?.pub.everReady && conns.sub.everReady) {
@@ -530,7 +583,7 @@ export class RedisFlushTransport implements FlushTransport {
       this.logger.log('Connected to Redis.');
     }
     if (conn.role === 'subscriber' && wasReady) void this.resubscribe();
-    if (conn.role === 'publisher') this.reportGaps();
+    else this.settle();
   }
 
   private onClose(conn: Connection): void {
@@ -540,12 +593,18 @@ export class RedisFlushTransport implements FlushTransport {
     }
     if (this.closed || !conn.everReady || conn.down) return;
     conn.down = true;
-    conn.downSince = Date.now();
-    this.logger.error(
-      conn.role === 'publisher'
-        ? 'Lost the Redis publisher connection; reconnecting. publish() and resume reject until it is back.'
-        : 'Lost the Redis subscriber connection; reconnecting. Live events are missed until it is back, ' +
-            'then refilled from the streams.',
+    // Before anything else: live events delivered from now on must not move FlushHub past the gap.
+    if (conn.role === 'subscriber') this.openGaps();
+    if (this.outage) return; // logged once per outage, whichever connection goes first
+    this.outage = {
+      since: Date.now(),
+      ...(conn.errorSinceReady !== undefined && { lastError: conn.errorSinceReady }),
+    };
+    const reason = conn.errorSinceReady === undefined ? '' : ` (${conn.errorSinceReady})`;
+    this.logger.warn(
+      `Redis unavailable: lost the ${conn.role} connection${reason}; reconnecting. Until it is back, ` +
+        'publish() and new streams fail with 503 (Retry-After), and live events missed meanwhile ' +
+        'are refilled from the streams afterwards (or a resync is sent).',
     );
   }
 
@@ -560,46 +619,76 @@ export class RedisFlushTransport implements FlushTransport {
   private onError(conn: Connection, err: unknown): void {
     const message = messageOf(err);
     this.lastError = `${conn.role}: ${message}`;
-    if (this.closed || conn.lastLoggedError === message) return; // once per outage and message, not per retry
-    conn.lastLoggedError = message;
-    this.logger.warn(`Redis ${conn.role} connection error: ${message}`);
+    conn.errorSinceReady = message;
+    if (this.outage) this.outage.lastError = message;
+    if (this.closed || conn.everReady) return; // after the first connection: the outage lines say it
+    // Before the first connection: once per message, not per retry.
+    if (this.lastLoggedError === message) return;
+    this.lastLoggedError = message;
+    this.logger.warn(`Cannot connect to Redis (${conn.role}): ${message}; retrying.`);
   }
 
-  /** After the subscriber reconnected: subscribe again, then report the gap per channel. */
+  /** Reports a gap `open` for every channel with listeners (the subscription is lost). */
+  private openGaps(): void {
+    for (const st of this.channels.values()) {
+      if (st.listeners.size === 0 || this.gapsOpen.has(st)) continue;
+      this.gapsOpen.add(st);
+      this.reportGap(st, 'open');
+    }
+  }
+
+  /** After the subscriber reconnected: subscribe again, then close the gaps (see settle()). */
   private async resubscribe(): Promise<void> {
+    clearTimeout(this.resubscribeTimer);
+    this.resubscribing++;
     const states = [...this.channels.values()];
     const results = await Promise.allSettled(states.map(st => this.reconcile(st)));
+    this.resubscribing--;
     if (this.closed) return;
     const failed = results.filter(r => r.status === 'rejected').length;
-    const active = states.filter(st => st.subscribed && st.listeners.size > 0);
     if (failed > 0) {
       this.logger.warn(
-        `Re-subscribing after a reconnect failed for ${failed} channel(s); retried on the next reconnect.`,
+        `Re-subscribing ${failed} channel(s) after a reconnect failed; retrying in ${RESUBSCRIBE_RETRY_MS} ms.`,
       );
+      // Their gaps stay open (FlushHub keeps holding) until the retry succeeds.
+      this.resubscribeTimer = setTimeout(() => {
+        if (this.conns?.sub.client.status === 'ready') void this.resubscribe();
+      }, RESUBSCRIBE_RETRY_MS);
+      this.resubscribeTimer.unref?.();
     }
-    if (active.length > 0) this.logger.log(`Re-subscribed ${active.length} channel(s).`);
-    for (const st of active) this.gapsDue.add(st);
-    this.reportGaps();
+    this.settle();
   }
 
   /**
-   * Reports due gaps once both connections are up: the refill reads the streams through the
-   * publisher connection, which may come back after the subscriber.
+   * Once both connections are ready and re-subscribed: ends the outage (logged once) and closes
+   * the gaps of the channels subscribed again. The refill reads the streams through the
+   * publisher connection, which may come back before or after the subscriber.
    */
-  private reportGaps(): void {
+  private settle(): void {
     const conns = this.conns;
-    if (this.closed || this.gapsDue.size === 0 || !conns) return;
+    if (this.closed || !conns || this.resubscribing > 0) return;
     if (conns.pub.client.status !== 'ready' || conns.sub.client.status !== 'ready') return;
-    const due = [...this.gapsDue].filter(st => st.listeners.size > 0);
-    this.gapsDue.clear();
-    if (due.length > 0) this.logger.log(`Refilling missed events of ${due.length} channel(s).`);
-    for (const st of due) {
-      for (const listener of this.gapListeners) {
-        try {
-          listener(st.channel);
-        } catch (err) {
-          this.logger.error(`A gap listener failed for channel "${st.channel}": ${messageOf(err)}`);
-        }
+    const due = [...this.gapsOpen].filter(st => st.subscribed || st.listeners.size === 0);
+    for (const st of due) this.gapsOpen.delete(st);
+    const closing = due.filter(st => st.listeners.size > 0);
+    if (this.outage) {
+      const { since, lastError } = this.outage;
+      this.outage = undefined;
+      this.logger.log(
+        `Redis available again after ${Date.now() - since} ms` +
+          (lastError === undefined ? '' : ` (last error: ${lastError})`) +
+          (closing.length > 0 ? `; refilling what ${closing.length} channel(s) missed.` : '.'),
+      );
+    }
+    for (const st of closing) this.reportGap(st, 'closed');
+  }
+
+  private reportGap(st: ChannelState, state: FlushGapState): void {
+    for (const listener of this.gapListeners) {
+      try {
+        listener(st.channel, state);
+      } catch (err) {
+        this.logger.error(`A gap listener failed for channel "${st.channel}": ${messageOf(err)}`);
       }
     }
   }
@@ -714,7 +803,13 @@ export class RedisFlushTransport implements FlushTransport {
 
   private failure(prefix: string, err: unknown): RedisFlushTransportError {
     if (err instanceof RedisFlushTransportError) return err;
-    return new RedisFlushTransportError(`${prefix}: ${messageOf(err)}`, { cause: err });
+    const message = messageOf(err);
+    // An error reply is Redis's answer (a bug or a misconfiguration), unless it means "not now".
+    const answered = (err as { name?: unknown }).name === 'ReplyError';
+    return new RedisFlushTransportError(`${prefix}: ${message}`, {
+      cause: err,
+      unavailable: !answered || TRANSIENT_REPLY.test(message),
+    });
   }
 
   /** EVALSHA, falling back to EVAL when Redis does not have the script (e.g. after a restart). */
@@ -805,11 +900,16 @@ const loadIoredis = async (): Promise<RedisClientConstructor> => {
   try {
     mod = (await import(specifier)) as { default?: unknown; Redis?: unknown };
   } catch (err) {
-    throw new RedisFlushTransportError(NOT_INSTALLED(messageOf(err)), { cause: err });
+    throw new RedisFlushTransportError(NOT_INSTALLED(messageOf(err)), {
+      cause: err,
+      unavailable: false,
+    });
   }
   const Redis = mod.Redis ?? mod.default;
   if (typeof Redis !== 'function')
-    throw new RedisFlushTransportError(NOT_INSTALLED('no Redis export found'));
+    throw new RedisFlushTransportError(NOT_INSTALLED('no Redis export found'), {
+      unavailable: false,
+    });
   return Redis as RedisClientConstructor;
 };
 
