@@ -21,22 +21,57 @@ const KNOWN = [...Object.keys(DEFAULT_FLUSH_OPTIONS), 'isGlobal'] as const;
 const isPositiveInt = (v: unknown, min = 1): v is number =>
   typeof v === 'number' && Number.isInteger(v) && v >= min;
 
-const check = (ok: boolean, option: string, got: unknown, expected: string): void => {
+const checkGiven = (ok: boolean, option: string, got: unknown, expected: string): void => {
   if (!ok) throw new FlushConfigurationError(INVALID_OPTION(option, got, expected));
+};
+
+/** Options that take a whole number; a string of digits is read as that number. */
+const NUMERIC_OPTIONS: readonly string[] = [
+  'heartbeatIntervalMs',
+  'historySize',
+  'historyMaxAgeMs',
+  'maxQueuedBytes',
+];
+/** Options that take `false`; the string `'false'` is read as false. */
+const FALSE_OPTIONS: readonly string[] = [
+  'heartbeatIntervalMs',
+  'historyMaxAgeMs',
+  'shutdownRetryMs',
+];
+
+const DIGITS = /^\d+$/;
+
+const INTERVAL_OR_FALSE = 'a whole number of milliseconds >= 10, or false to disable';
+
+/**
+ * Reads environment strings the way the option means them: forRootAsync factories commonly pass
+ * `config.get<number>('FLUSH_HEARTBEAT_MS', 15000)`, which is the string `'20000'` when the
+ * variable is set (ConfigService does not convert). Anything else is left for validation.
+ */
+const fromEnvString = (option: string, v: unknown): unknown => {
+  if (option === 'shutdownRetryMs' && Array.isArray(v)) {
+    return v.map(part => (typeof part === 'string' && DIGITS.test(part) ? Number(part) : part));
+  }
+  if (typeof v !== 'string') return v;
+  if (v === 'false' && FALSE_OPTIONS.includes(option)) return false;
+  if (DIGITS.test(v) && NUMERIC_OPTIONS.includes(option)) return Number(v);
+  const pair = /^\s*(\d+)\s*,\s*(\d+)\s*$/.exec(v);
+  if (pair && option === 'shutdownRetryMs') return [Number(pair[1]), Number(pair[2])];
+  return v;
 };
 
 /** Validates one interval option shared by module and route options. @internal */
 export const checkIntervalOrFalse = (option: string, v: unknown): void =>
-  check(
-    v === false || isPositiveInt(v, 10),
-    option,
-    v,
-    'a whole number of milliseconds >= 10, or false to disable',
-  );
+  checkGiven(v === false || isPositiveInt(v, 10), option, v, INTERVAL_OR_FALSE);
 
 /**
  * Validates the options given to `FlushModule` and applies the defaults. Throws a
  * `FlushConfigurationError` naming the option, the value and what to do.
+ *
+ * Environment strings are accepted where they are unambiguous: a string of digits for
+ * `heartbeatIntervalMs`, `historySize`, `historyMaxAgeMs` and `maxQueuedBytes` (and for each
+ * element of `shutdownRetryMs`, or `'min,max'`), and `'false'` for `heartbeatIntervalMs`,
+ * `historyMaxAgeMs` and `shutdownRetryMs`.
  * @publicApi
  */
 export const resolveFlushOptions = (options: FlushModuleOptions = {}): ResolvedFlushOptions => {
@@ -50,12 +85,23 @@ export const resolveFlushOptions = (options: FlushModuleOptions = {}): ResolvedF
       throw new FlushConfigurationError(UNKNOWN_OPTION(key, KNOWN));
     }
   }
-  const o = Object.fromEntries(
+  const given = Object.fromEntries(
     Object.entries(options).filter(([k, v]) => v !== undefined && k !== 'isGlobal'),
+  ) as Record<string, unknown>;
+  const o = Object.fromEntries(
+    Object.entries(given).map(([k, v]) => [k, fromEnvString(k, v)]),
   ) as Partial<ResolvedFlushOptions>;
   const r: ResolvedFlushOptions = { ...DEFAULT_FLUSH_OPTIONS, ...o };
+  // Errors show the value as given (the string from the environment, not its reading).
+  const check = (ok: boolean, option: string, read: unknown, expected: string): void =>
+    checkGiven(ok, option, option in given ? given[option] : read, expected);
 
-  checkIntervalOrFalse('heartbeatIntervalMs', r.heartbeatIntervalMs);
+  check(
+    r.heartbeatIntervalMs === false || isPositiveInt(r.heartbeatIntervalMs, 10),
+    'heartbeatIntervalMs',
+    r.heartbeatIntervalMs,
+    INTERVAL_OR_FALSE,
+  );
   check(
     isPositiveInt(r.historySize, 0) && r.historySize <= 1_000_000,
     'historySize',
