@@ -1,12 +1,14 @@
-import { Controller, Get, Module, type INestApplication } from '@nestjs/common';
+import { Controller, Get, Inject, Module, Sse, type INestApplication } from '@nestjs/common';
 import {
   DEFAULT_FLUSH_OPTIONS,
   Flush,
   FLUSH_OPTIONS,
+  FlushHub,
   FlushModule,
   type ResolvedFlushOptions,
 } from '../src/index.js';
-import { readSse } from '../src/testing/index.js';
+import { FlushTestingModule, readSse } from '../src/testing/index.js';
+import { rawRequest, sleep } from './utils/http.js';
 import { platforms, startApp } from './utils/platforms.js';
 
 @Controller()
@@ -49,4 +51,65 @@ describe.each(platforms)('FlushModule.forRoot() (%s)', platform => {
       historySize: 5,
     });
   });
+});
+
+@Controller()
+class NewsController {
+  constructor(
+    private readonly hub: FlushHub,
+    @Inject(FLUSH_OPTIONS) private readonly options: ResolvedFlushOptions,
+  ) {}
+
+  @Get('options')
+  effective() {
+    const { heartbeatIntervalMs, historySize } = this.options;
+    return { heartbeatIntervalMs, historySize };
+  }
+
+  @Sse('news')
+  news() {
+    return this.hub.stream('news');
+  }
+}
+
+/** An application that imports FlushModule itself, as an AppModule under test does. */
+@Module({
+  imports: [FlushModule.forRoot({ heartbeatIntervalMs: 60000, historySize: 7 })],
+  controllers: [NewsController],
+})
+class NewsAppModule {}
+
+describe.each(platforms)("FlushTestingModule with the app's own FlushModule (%s)", platform => {
+  let app: INestApplication | undefined;
+  afterEach(async () => {
+    await app?.close();
+    app = undefined;
+  });
+
+  it.each([['FlushTestingModule first'], ['AppModule first']])(
+    "%s: the testing options win, the app's others stay, and publishes reach the app's streams",
+    async order => {
+      const testing = FlushTestingModule.forRoot({ heartbeatIntervalMs: 50 });
+      app = await startApp(
+        platform,
+        order === 'FlushTestingModule first' ? [testing, NewsAppModule] : [NewsAppModule, testing],
+      );
+      const { body } = await rawRequest(app, '/options');
+      expect(JSON.parse(body)).toEqual({ heartbeatIntervalMs: 50, historySize: 7 });
+
+      // The hub the test gets and the hub of the app's controller reach the same subscribers.
+      const hub = app.get(FlushHub);
+      let received = false;
+      const reading = readSse(app, '/news', { count: 1 }).finally(() => (received = true));
+      // A new subscriber gets only later events: publish until the reader has one.
+      const deadline = Date.now() + 5000;
+      for (let n = 0; !received && Date.now() < deadline; n++) {
+        await hub.publish('news', { n });
+        await sleep(10);
+      }
+      const { items } = await reading;
+      expect(items).toHaveLength(1);
+      expect(JSON.parse(items[0].data)).toEqual({ n: expect.any(Number) });
+    },
+  );
 });
