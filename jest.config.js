@@ -1,11 +1,36 @@
 // Jest runs in ESM mode (NestJS 12 is ESM-only): ts-jest with useESM, started with
 // NODE_OPTIONS=--experimental-vm-modules (see package.json scripts).
-// NEST_MAJOR=11 runs the same suites against the second install in test/nest11.
-import { fileURLToPath } from 'node:url';
+//
+// Version matrix: NEST_VERSION=<folder of test/nest-versions> (11.0, 11.1, 11, 12.0) runs the same
+// suites against that second install of @nestjs/* and rxjs; NEST_VERSION=12 (or unset) is the root
+// install (latest 12). NEST_MAJOR=11 is an alias of NEST_VERSION=11 (latest 11).
+// `node test/nest-versions/run.mjs` installs every entry and runs the e2e project on each.
+// On a second install the Redis suites (test/redis*.e2e-spec.ts) and the Chromium one are left
+// out (they test our code more than Nest's, and they are the slowest); NEST_ALL_SUITES=1 puts them
+// back.
+import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 const root = dirname(fileURLToPath(import.meta.url));
-const nest11 = join(root, 'test/nest11/node_modules');
+
+/** Matrix entries that live in test/nest-versions/<name>; `12` is the root install. */
+const secondInstalls = ['11.0', '11.1', '11', '12.0'];
+
+const nestVersion = process.env.NEST_VERSION || (process.env.NEST_MAJOR === '11' ? '11' : '12');
+if (nestVersion !== '12' && !secondInstalls.includes(nestVersion)) {
+  throw new Error(
+    `NEST_VERSION=${nestVersion} is not a matrix entry: use one of 12 (root install), ${secondInstalls.join(', ')}.`,
+  );
+}
+const install =
+  nestVersion === '12' ? null : join(root, 'test/nest-versions', nestVersion, 'node_modules');
+if (install && !existsSync(join(install, '@nestjs/core/package.json'))) {
+  throw new Error(
+    `NEST_VERSION=${nestVersion}: ${install} is not installed. Run ` +
+      `\`npm ci --prefix test/nest-versions/${nestVersion}\` (or \`node test/nest-versions/run.mjs ${nestVersion}\`).`,
+  );
+}
 
 const transform = {
   '^.+\\.ts$': ['ts-jest', { useESM: true, tsconfig: join(root, 'tsconfig.json') }],
@@ -16,11 +41,11 @@ const moduleNameMapper = {
   '^nestjs-flush/testing$': '<rootDir>/src/testing/index.ts',
   '^nestjs-flush/redis$': '<rootDir>/src/redis.ts',
   '^(\\.{1,2}/.*)\\.js$': '$1',
-  ...(process.env.NEST_MAJOR === '11'
+  ...(install
     ? {
-        '^@nestjs/(common|core|platform-express|platform-fastify|testing)$': `${nest11}/@nestjs/$1`,
-        '^rxjs$': `${nest11}/rxjs`,
-        '^rxjs/operators$': `${nest11}/rxjs/operators`,
+        '^@nestjs/(common|core|platform-express|platform-fastify|testing)$': `${install}/@nestjs/$1`,
+        '^rxjs$': `${install}/rxjs`,
+        '^rxjs/operators$': `${install}/rxjs/operators`,
       }
     : {}),
 };
@@ -33,6 +58,12 @@ const common = {
   testEnvironment: 'node',
 };
 
+/** Suites that run on the root install only (unless NEST_ALL_SUITES=1). */
+const rootOnlySuites =
+  install && process.env.NEST_ALL_SUITES !== '1'
+    ? ['<rootDir>/test/redis[^/]*\\.e2e-spec\\.ts$', '<rootDir>/test/sample-page\\.e2e-spec\\.ts$']
+    : [];
+
 export default {
   testTimeout: 30000,
   projects: [
@@ -41,7 +72,7 @@ export default {
       ...common,
       displayName: 'e2e',
       testMatch: ['<rootDir>/test/**/*.e2e-spec.ts'],
-      testPathIgnorePatterns: ['/node_modules/'],
+      testPathIgnorePatterns: ['/node_modules/', ...rootOnlySuites],
       testTimeout: 30000,
     },
   ],
