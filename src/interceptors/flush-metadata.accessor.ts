@@ -5,15 +5,16 @@ import {
   FLUSH_SKIP_INTERCEPTORS_METADATA,
   FLUSH_STREAM_METADATA,
   FLUSH_STREAM_SAFE_METADATA,
-  NEST_SSE_METADATA,
 } from '../flush.internal-constants.js';
+import { isNestSseHandler } from '../nest-compat/nest-metadata.compat.js';
 
 /** How a route streams: Nest's `@Sse()`, `@Flush()`, or `@StreamingRoute()` (writes itself). @publicApi */
 export type FlushStreamKind = 'sse' | 'flush' | 'raw';
 
 /** Metadata `@Flush()` / `@StreamingRoute()` store on a handler. @internal */
 export interface FlushStreamMetadata {
-  kind: 'flush' | 'raw';
+  /** `sse`: a Nest `@Sse()` route nestjs-flush serves (set at bootstrap). */
+  kind: 'sse' | 'flush' | 'raw';
   options: FlushRouteOptions;
 }
 
@@ -29,8 +30,9 @@ export const getFlushMetadata = (handler: AnyFn): FlushStreamMetadata | undefine
 /** How a handler streams, or undefined for an ordinary route. @publicApi */
 export const getStreamKind = (handler: AnyFn | undefined): FlushStreamKind | undefined => {
   if (!handler) return undefined;
-  if (getOwn(NEST_SSE_METADATA, handler)) return 'sse';
-  return getFlushMetadata(handler)?.kind;
+  const kind = getFlushMetadata(handler)?.kind;
+  if (kind) return kind;
+  return isNestSseHandler(handler) ? 'sse' : undefined;
 };
 
 /**

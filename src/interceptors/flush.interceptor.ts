@@ -7,82 +7,59 @@ import {
   type ExecutionContext,
   type NestInterceptor,
 } from '@nestjs/common';
-import { Observable } from 'rxjs';
-import { hasSharedFrame } from '../broadcast/flush-hub-event.js';
+import { isObservable, Observable, type Subscriber, type Subscription } from 'rxjs';
 import { StreamSafe } from '../decorators/stream-safe.decorator.js';
+import { FlushConfigurationError } from '../flush.errors.js';
 import { reportStreamError } from '../flush.errors-mapping.js';
-import {
-  NEST_RESPONSE_PASSTHROUGH_METADATA,
-  FLUSH_FRAME,
-  FLUSH_RESOLVED_OPTIONS,
-  NEST_HTTP_CODE_METADATA,
-} from '../flush.internal-constants.js';
+import { FLUSH_RESOLVED_OPTIONS } from '../flush.internal-constants.js';
+import { FLUSH_NOT_SERVED } from '../flush.messages.js';
 import type { ResolvedFlushOptions } from '../flush-module-options.interface.js';
-import type { FlushRouteOptions } from '../flush-route-options.interface.js';
 import { FlushMetrics } from '../flush.metrics.js';
+import { NEST_SSE_ABORT_CONTROLLER } from '../nest-compat/nest-metadata.compat.js';
+import { innerInterceptors } from '../nest-compat/streaming-route.registry.js';
 import { serializeNdjsonLine } from '../ndjson/ndjson.serializer.js';
 import { FlushConnections } from '../shutdown/flush-connections.service.js';
-import { STREAM_COMMON_HEADERS, STREAM_CONTENT_TYPES } from '../sse/sse.headers.js';
-import {
-  isSseEventLike,
-  serializeSseComment,
-  serializeSseEvent,
-  serializeSseRetry,
-} from '../sse/sse.serializer.js';
+import { serializeSseEvent, serializeSseRetry } from '../sse/sse.serializer.js';
 import {
   frameworkHeaders,
   isClosed,
+  requestAbortController,
   toRawRequest,
   toRawResponse,
 } from '../writer/raw-response.util.js';
-import { pumpSource, releaseSource, type FrameEncoder } from '../writer/stream-source.util.js';
-import {
-  StreamWriter,
-  type FlushFormat,
-  type StreamWriterOptions,
-} from '../writer/stream.writer.js';
-import { getFlushMetadata } from './flush-metadata.accessor.js';
+import { pumpSource, releaseSource, unwrapStreamSource } from '../writer/stream-source.util.js';
+import { StreamWriter, type Chunk } from '../writer/stream.writer.js';
 import { FlushResult } from './flush-result.js';
+import { planRoute, type FrameEncoder, type RoutePlan } from './flush-route.plan.js';
+import {
+  appForRequest,
+  enterStream,
+  type FlushAppContext,
+  type FlushStreamMode,
+} from './flush-stream.state.js';
 
-/** A route's settings, resolved once per handler. */
-interface RoutePlan {
-  name: string;
-  format: FlushFormat;
-  statusCode: number | undefined;
-  contentType: string;
-  heartbeatIntervalMs: number | false;
-  heartbeatChunk: string;
-  maxQueuedBytes: number;
-  slowClientPolicy: ResolvedFlushOptions['slowClientPolicy'];
-  compress: boolean;
-  preamble: string;
-  encode: FrameEncoder;
-  /** Whether Nest considers the response handled (no passthrough): the pipeline may end once the stream is open. */
-  releasePipeline: boolean;
-  /** Writer options without and with gzip (built once per route). */
-  plainOptions: StreamWriterOptions;
-  gzipOptions: StreamWriterOptions;
+/** One request of a streaming route. */
+interface StreamRequest {
+  readonly plan: RoutePlan;
+  /** The framework response (express response, fastify reply). */
+  readonly res: object;
+  readonly rawReq: IncomingMessage;
+  readonly rawRes: ServerResponse;
+  /** The status Nest set before the interceptors ran: a different one was set on purpose. */
+  readonly initialStatus: number | undefined;
+  readonly encode: FrameEncoder;
 }
 
-const ENCODERS: Record<FlushFormat, FrameEncoder> = {
-  sse: item => {
-    if (hasSharedFrame(item)) return item[FLUSH_FRAME];
-    return serializeSseEvent(isSseEventLike(item) ? item : { data: item });
-  },
-  ndjson: item => (item instanceof Uint8Array ? Buffer.from(item) : serializeNdjsonLine(item)),
-  text: item =>
-    typeof item === 'string'
-      ? item
-      : item instanceof Uint8Array
-        ? Buffer.from(item)
-        : (JSON.stringify(item) ?? ''),
-};
+const statusOf = (res: object): number | undefined =>
+  (res as { statusCode?: number }).statusCode ?? undefined;
 
 /**
- * Runs `@Flush()` routes: writes what the handler returns to the raw response as it is produced.
- * Errors before the handler has settled go to exception filters (real status); after the headers,
- * SSE gets a sanitized `event: error`, NDJSON an error line and an aborted body, text an aborted
- * body. Nest never sends a body of its own for these routes.
+ * Runs every streaming route (`@Flush()` and Nest's own `@Sse()`): writes what the handler
+ * returns to the raw response as it is produced, with one writer for every format. Nothing is
+ * sent before the handler has settled, so guards, pipes and an async handler's errors get a real
+ * status from the exception filters; an Observable whose first events fail synchronously does too.
+ * After the headers, SSE gets a sanitized `event: error`, NDJSON an error line and an aborted
+ * body, text an aborted body. Nest never sends a body of its own for these routes.
  * @publicApi
  */
 @StreamSafe()
@@ -90,6 +67,7 @@ const ENCODERS: Record<FlushFormat, FrameEncoder> = {
 export class FlushInterceptor implements NestInterceptor {
   private readonly logger = new Logger('FlushInterceptor');
   private readonly plans = new WeakMap<object, RoutePlan>();
+  private readonly modes = new WeakMap<object, { app: FlushAppContext; mode: FlushStreamMode }>();
 
   constructor(
     @Inject(FLUSH_RESOLVED_OPTIONS) private readonly options: ResolvedFlushOptions,
@@ -97,117 +75,265 @@ export class FlushInterceptor implements NestInterceptor {
     private readonly connections: FlushConnections,
   ) {}
 
-  intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
+  intercept(
+    context: ExecutionContext,
+    next: CallHandler,
+    app?: FlushAppContext,
+  ): Observable<unknown> {
     if (context.getType() !== 'http') return next.handle();
     const handler = context.getHandler();
-    const plan = this.plans.get(handler) ?? this.plan(context);
+    let plan = this.plans.get(handler);
+    if (!plan) this.plans.set(handler, (plan = planRoute(context, this.options)));
     const http = context.switchToHttp();
+    const req = http.getRequest<object>();
     const res = http.getResponse<object>();
-    const rawReq = toRawRequest(http.getRequest<IncomingMessage>());
+    const rawReq = toRawRequest(req as IncomingMessage);
     const rawRes = toRawResponse(res as ServerResponse);
-
-    // The response is ours: Nest treats it as handled (see @Flush()) and never sends one (NestJS >= 12.4
-    // would otherwise stream an async iterable itself). Errors before the headers go to the exception
-    // filters; once the headers are out, this completes so Nest's request pipeline can end.
-    return new Observable<never>(subscriber => {
-      const inner = next.handle().subscribe({
-        next: emitted => {
-          const result = FlushResult.find(emitted);
-          // Once the stream is open, Nest's pipeline may end (the response is "handled"), which
-          // frees what it holds per request; with @Res({ passthrough: true }) it must never end,
-          // or Nest would send a body of its own.
-          const release = plan.releasePipeline
-            ? () => {
-                subscriber.next(undefined as never);
-                subscriber.complete();
-              }
-            : () => undefined;
-          this.settle(result ? result.value : emitted, plan, res, rawReq, rawRes, release).catch(
-            (err: unknown) => subscriber.error(err),
-          );
-        },
-        error: (err: unknown) => subscriber.error(err),
-      });
-      return () => inner.unsubscribe();
-    });
-  }
-
-  private async settle(
-    value: unknown,
-    plan: RoutePlan,
-    res: object,
-    rawReq: IncomingMessage,
-    rawRes: ServerResponse,
-    release: () => void,
-  ): Promise<void> {
-    // An async handler's errors still get a real status: nothing is sent before it settles.
-    const source: unknown = await value; // a Promise (or thenable) settles here; anything else passes through
-    if (isClosed(rawReq, rawRes)) {
-      release();
-      return releaseSource(source);
+    app ??= appForRequest(rawReq);
+    if (!app) throw new FlushConfigurationError(FLUSH_NOT_SERVED(plan.name));
+    const mode = this.modeOf(context, app);
+    if (plan.nestSse && NEST_SSE_ABORT_CONTROLLER) {
+      // Nest's @SseSignal() reads its AbortController from the request.
+      (req as Record<symbol, unknown>)[NEST_SSE_ABORT_CONTROLLER] ??= requestAbortController(
+        rawReq,
+        rawRes,
+      );
     }
-    const compress =
-      plan.compress && /\bgzip\b/.test(String(rawReq.headers['accept-encoding'] ?? ''));
-    const writer = new StreamWriter(
+    const stream: StreamRequest = {
+      plan,
+      res,
       rawReq,
       rawRes,
-      compress ? plan.gzipOptions : plan.plainOptions,
-      this.metrics.writerHooks,
-    );
-    const headers: Record<string, string> = {
-      ...STREAM_COMMON_HEADERS,
-      'content-type': plan.contentType,
+      initialStatus: statusOf(res),
+      encode: plan.encoder(),
     };
-    const existingType = frameworkHeaders(res)['content-type'] ?? rawRes.getHeader('content-type');
-    if (plan.format === 'text' && existingType && plan.contentType === STREAM_CONTENT_TYPES.text) {
-      headers['content-type'] = String(existingType);
-    }
-    (res as { hijack?: () => void }).hijack?.(); // fastify: the reply is ours from here
-    writer.open(plan.statusCode ?? 200, { ...frameworkHeaders(res), ...headers }, plan.preamble);
-    release();
-    if (rawReq.method === 'HEAD') {
-      releaseSource(source);
-      writer.end();
-      return;
-    }
-    void this.run(source, plan, writer, rawRes);
+    return new Observable<unknown>(subscriber =>
+      mode === 'direct'
+        ? this.runDirect(stream, app, next, subscriber)
+        : this.runChain(stream, app, next, subscriber),
+    );
+  }
+
+  /** No interceptor runs inside: the handler hands its result over as it is. */
+  private runDirect(
+    stream: StreamRequest,
+    app: FlushAppContext,
+    next: CallHandler,
+    subscriber: Subscriber<unknown>,
+  ): () => void {
+    enterStream(stream.rawRes, { mode: 'direct', app });
+    // Once the stream is open Nest's pipeline may end (the response is "handled"), which frees
+    // what it holds per request; with @Res({ passthrough: true }) it must never end, or Nest
+    // would send a body of its own.
+    const release = () => {
+      if (!stream.plan.releasePipeline) return;
+      subscriber.next(undefined);
+      subscriber.complete();
+    };
+    const inner = next.handle().subscribe({
+      next: emitted => {
+        const result = FlushResult.find(emitted);
+        this.start(stream, result ? result.value : emitted, release).catch((err: unknown) =>
+          subscriber.error(err),
+        );
+      },
+      error: (err: unknown) => subscriber.error(err),
+    });
+    return () => inner.unsubscribe();
   }
 
   /**
-   * Streams `source` until it ends, fails or the client leaves. Apart from this, nothing holds the
-   * request's Nest pipeline (handler closure, call handlers, context) while the stream is open:
-   * an idle connection costs its socket, its writer and its source subscription. Never rejects.
+   * Interceptors run inside: the handler's Observable flows through them event by event (its
+   * stream object, for other sources, once), as on any Nest route; the request pipeline lives
+   * as long as the stream.
    */
-  private async run(
-    source: unknown,
-    plan: RoutePlan,
-    writer: StreamWriter,
-    rawRes: ServerResponse,
-  ): Promise<void> {
-    const untrack = this.connections.track({
-      response: rawRes,
-      shutdown: retryMs =>
-        writer.end(
-          plan.format === 'sse' && retryMs !== undefined ? serializeSseRetry(retryMs) : undefined,
-        ),
+  private runChain(
+    stream: StreamRequest,
+    app: FlushAppContext,
+    next: CallHandler,
+    subscriber: Subscriber<unknown>,
+  ): () => void {
+    let events: StreamWriter | undefined;
+    let opened = false;
+    let done = false;
+    // Read by finish(), which a synchronous source may reach while subscribe() still runs.
+    // eslint-disable-next-line prefer-const
+    let inner: Subscription | undefined;
+    let stopShutdown: (() => void) | undefined;
+    const finish = (err?: unknown) => {
+      if (done) return;
+      done = true;
+      stopShutdown?.();
+      inner?.unsubscribe();
+      if (err !== undefined && events && !opened) {
+        events.release();
+        return subscriber.error(err);
+      }
+      if (err !== undefined && events) this.fail(err, stream.plan, events, stream.encode);
+      else if (err !== undefined) return subscriber.error(err);
+      else events?.end();
+      subscriber.next(undefined);
+      subscriber.complete();
+    };
+    enterStream(stream.rawRes, {
+      mode: 'chain',
+      app,
+      onSettled: value => {
+        if (!isObservable(value) || done) return;
+        events = this.createWriter(stream);
+        if (isClosed(stream.rawReq, stream.rawRes)) return finish();
+        events.onClose(() => finish());
+        // Nest subscribes to it through the interceptors right after: events emitted at once,
+        // or an error, still come before the headers (an exception filter can answer).
+        setImmediate(() => {
+          if (done || !events) return;
+          opened = true;
+          if (!this.open(stream, events)) return finish();
+          stopShutdown = this.trackShutdown(stream, events);
+        });
+      },
     });
+    inner = next.handle().subscribe({
+      next: value => {
+        if (done) return;
+        if (events) {
+          let frame;
+          try {
+            frame = stream.encode(value);
+          } catch (err) {
+            return finish(err);
+          }
+          if (!events.push(frame) && events.closed) finish();
+          return;
+        }
+        // Not an Observable: the stream object, possibly inside what an interceptor made of it.
+        done = true;
+        this.start(stream, unwrapStreamSource(value), () => undefined)
+          .then(
+            () => undefined,
+            (err: unknown) => subscriber.error(err),
+          )
+          .finally(() => {
+            if (!subscriber.closed) {
+              subscriber.next(undefined);
+              subscriber.complete();
+            }
+          });
+      },
+      error: (err: unknown) => finish(err),
+      complete: () => {
+        if (events) finish();
+      },
+    });
+    return () => {
+      done = true;
+      stopShutdown?.();
+      inner?.unsubscribe();
+    };
+  }
+
+  /** Settles the handler's result, opens the stream and pumps the source until it ends. */
+  private async start(stream: StreamRequest, value: unknown, release: () => void): Promise<void> {
+    // An async handler's errors still get a real status: nothing is sent before it settles.
+    const source: unknown = await value;
+    if (isClosed(stream.rawReq, stream.rawRes)) {
+      release();
+      return releaseSource(source);
+    }
+    const writer = this.createWriter(stream);
+    if (stream.rawReq.method === 'HEAD') {
+      releaseSource(source);
+      this.open(stream, writer);
+      release();
+      writer.end();
+      return;
+    }
+    // Subscribed (an Observable) before the headers: events it emits at once are written right
+    // after them, and a synchronous failure still reaches the exception filters.
+    let early: { error: unknown } | undefined;
+    const pumping = pumpSource(source, writer, stream.encode);
+    pumping.catch((error: unknown) => (early ??= { error }));
+    // One macrotask (Nest's own SSE waits as long): a synchronous failure lands in `early`.
+    await new Promise<void>(resolve => setImmediate(resolve));
+    // A first event that fails answers through the exception filters (a real status, as Nest
+    // does); once an event is out, a failure is an error event after it.
+    if (early && !writer.headersSent && !writer.hasPending) {
+      writer.release();
+      throw early.error;
+    }
+    if (!this.open(stream, writer)) return;
+    release();
+    const untrack = this.trackShutdown(stream, writer);
     try {
-      await pumpSource(source, writer, plan.encode);
+      await pumping;
       writer.end();
     } catch (err) {
-      this.fail(err, plan, writer);
+      this.fail(err, stream.plan, writer, stream.encode);
     } finally {
       untrack();
     }
   }
 
-  private fail(err: unknown, plan: RoutePlan, writer: StreamWriter): void {
+  private createWriter(stream: StreamRequest): StreamWriter {
+    const { plan, rawReq, rawRes } = stream;
+    const gzip = plan.compress && /\bgzip\b/.test(String(rawReq.headers['accept-encoding'] ?? ''));
+    return new StreamWriter(
+      rawReq,
+      rawRes,
+      gzip ? plan.gzipOptions : plan.plainOptions,
+      this.metrics.writerHooks,
+    );
+  }
+
+  /** Sends the status line and headers. Returns false when the client is gone. */
+  private open(stream: StreamRequest, writer: StreamWriter): boolean {
+    const { plan, res, rawRes } = stream;
+    if (writer.closed) return false;
+    const headers: Record<string, string> = { ...frameworkHeaders(res), ...plan.headers };
+    const existingType = frameworkHeaders(res)['content-type'] ?? rawRes.getHeader('content-type');
+    if (plan.keepContentType && existingType) headers['content-type'] = String(existingType);
+    // A status set by the handler or an interceptor wins; otherwise @HttpCode(), then 200
+    // (`@Sse()` keeps Nest's rule: the status Nest set, 201 for POST).
+    const current = statusOf(res);
+    const status =
+      current !== undefined && current !== stream.initialStatus
+        ? current
+        : (plan.statusCode ?? (plan.nestSse ? (current ?? 200) : 200));
+    (res as { hijack?: () => void }).hijack?.(); // fastify: the reply is ours from here
+    writer.open(status, headers, plan.preamble);
+    return true;
+  }
+
+  /** Ends the stream on application shutdown (SSE: after a jittered `retry:` hint). */
+  private trackShutdown(stream: StreamRequest, writer: StreamWriter): () => void {
+    return this.connections.track({
+      response: stream.rawRes,
+      shutdown: retryMs =>
+        writer.end(
+          stream.plan.format === 'sse' && retryMs !== undefined
+            ? serializeSseRetry(retryMs)
+            : undefined,
+        ),
+    });
+  }
+
+  /** After the headers: one error event (SSE), an error line (NDJSON), then the end. */
+  private fail(err: unknown, plan: RoutePlan, writer: StreamWriter, encode: FrameEncoder): void {
     const publicError = reportStreamError(this.logger, plan.name, err);
     if (writer.closed) return;
     switch (plan.format) {
-      case 'sse':
-        writer.end(serializeSseEvent({ type: 'error', data: publicError.message }));
+      case 'sse': {
+        const event = { type: 'error', data: publicError.message };
+        let frame: Chunk;
+        try {
+          // On @Sse() routes the error event is numbered as Nest numbers it.
+          frame = plan.nestSse ? encode(event) : serializeSseEvent(event);
+        } catch {
+          frame = serializeSseEvent(event);
+        }
+        writer.end(frame);
         return;
+      }
       case 'ndjson':
         writer.abort(serializeNdjsonLine({ error: publicError }));
         return;
@@ -216,40 +342,18 @@ export class FlushInterceptor implements NestInterceptor {
     }
   }
 
-  private plan(context: ExecutionContext): RoutePlan {
+  /** Whether any interceptor runs inside this one on the route (computed once per route). */
+  private modeOf(context: ExecutionContext, app: FlushAppContext): FlushStreamMode {
     const handler = context.getHandler();
-    const options: FlushRouteOptions = getFlushMetadata(handler as never)?.options ?? {};
-    const format = options.format ?? 'sse';
-    const sse = format === 'sse';
-    const padding = options.padding === true ? 2048 : options.padding || 0;
-    let preamble = '';
-    if (sse && padding > 0) preamble += serializeSseComment(' '.repeat(padding));
-    if (sse && options.retry !== undefined) preamble += serializeSseRetry(options.retry);
-    const plan: Omit<RoutePlan, 'plainOptions' | 'gzipOptions'> = {
-      name: `${context.getClass().name}.${handler.name}()`,
-      format,
-      statusCode: Reflect.getMetadata(NEST_HTTP_CODE_METADATA, handler) as number | undefined,
-      contentType: options.contentType ?? STREAM_CONTENT_TYPES[format],
-      heartbeatIntervalMs:
-        options.heartbeatIntervalMs ?? (sse ? this.options.heartbeatIntervalMs : false),
-      heartbeatChunk: options.heartbeatChunk ?? (sse ? ':\n\n' : '\n'),
-      maxQueuedBytes: options.maxQueuedBytes ?? this.options.maxQueuedBytes,
-      slowClientPolicy: options.slowClientPolicy ?? this.options.slowClientPolicy,
-      compress: options.compress ?? false,
-      preamble,
-      encode: ENCODERS[format],
-      releasePipeline: !Reflect.getMetadata(
-        NEST_RESPONSE_PASSTHROUGH_METADATA,
-        context.getClass(),
-        handler.name,
-      ),
-    };
-    const full: RoutePlan = {
-      ...plan,
-      plainOptions: { ...plan, compress: false },
-      gzipOptions: { ...plan, compress: true },
-    };
-    this.plans.set(handler, full);
-    return full;
+    const known = this.modes.get(handler);
+    if (known && known.app === app) return known.mode;
+    const controller = context.getClass();
+    const mode = innerInterceptors(handler).some(entry =>
+      app.runsInside(entry, handler, controller),
+    )
+      ? 'chain'
+      : 'direct';
+    this.modes.set(handler, { app, mode });
+    return mode;
   }
 }

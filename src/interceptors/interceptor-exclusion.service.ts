@@ -1,3 +1,4 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import {
   Inject,
   Injectable,
@@ -6,59 +7,84 @@ import {
   type ExecutionContext,
   type NestInterceptor,
   type OnApplicationBootstrap,
+  type OnApplicationShutdown,
   type OnModuleInit,
   type Type,
 } from '@nestjs/common';
-import { ApplicationConfig, ModulesContainer } from '@nestjs/core';
+import { ApplicationConfig, HttpAdapterHost, ModulesContainer } from '@nestjs/core';
+import type { Observable } from 'rxjs';
+import { FLUSH_RESOLVED_OPTIONS, FLUSH_WRAPPED } from '../flush.internal-constants.js';
+import { NEST_INTERNALS_CHANGED } from '../flush.messages.js';
+import type { FlushSkipMode, ResolvedFlushOptions } from '../flush-module-options.interface.js';
 import {
-  FLUSH_RESOLVED_OPTIONS,
-  FLUSH_WRAPPED,
-  NEST_INTERCEPTORS_METADATA,
-  NEST_SSE_METADATA,
-} from '../flush.internal-constants.js';
-import type { ResolvedFlushOptions } from '../flush-module-options.interface.js';
+  checkNestInternals,
+  controllerClasses,
+  globalInterceptors,
+  injectableWrappers,
+  watchGlobalInterceptors,
+  watchRequestScopedInstances,
+  type InstanceWrapperLike,
+} from '../nest-compat/nest-container.compat.js';
+import { checkNestMetadata, getListedInterceptors } from '../nest-compat/nest-metadata.compat.js';
+import {
+  adoptStreamingRoutes,
+  releaseStreamingRoutes,
+  setAppGlobals,
+} from '../nest-compat/streaming-route.registry.js';
+import { toRawRequest, toRawResponse } from '../writer/raw-response.util.js';
 import { getSkipRule, getStreamKind, isStreamSafe } from './flush-metadata.accessor.js';
-import { FLUSH_SSE_INTERCEPTOR } from './flush-sse.interceptor.js';
+import {
+  appForRequest,
+  registerApp,
+  streamStateOf,
+  unregisterApp,
+  type FlushAppContext,
+} from './flush-stream.state.js';
+import { FlushInterceptor } from './flush.interceptor.js';
+import { STREAMING_ROUTE_ADAPTER } from './streaming-route.adapter.js';
 
-type Scope = 'global' | 'local';
 type Intercept = NestInterceptor['intercept'];
 type AnyFn = (...args: never[]) => unknown;
 
-/** Per wrapped interceptor (instance or class): where it was registered and its decisions per route. */
+/** Per wrapped interceptor (instance or class): the applications it is global in. */
 interface WrapState {
-  scope: Scope;
-  decide: (ctx: ExecutionContext, scope: Scope) => boolean;
-  readonly routes: WeakMap<object, { controller: object; bypass: boolean }>;
+  readonly globalIn: Set<FlushAppContext>;
+  readonly streamSafe: boolean;
 }
 
-/** The pieces of Nest's InstanceWrapper this service reads (structural: not a public type). */
-interface InstanceWrapperLike {
-  instance?: unknown;
-  metatype?: unknown;
-  inject?: unknown;
-  isDependencyTreeStatic?: () => boolean;
-  getInstanceByContextId?: (...args: unknown[]) => { instance?: unknown } | undefined;
-}
-
-interface ModuleLike {
-  injectables: Map<unknown, InstanceWrapperLike>;
-  controllers: Map<unknown, InstanceWrapperLike>;
-}
-
-const CONFIG_PATCHED = Symbol.for('nestjs-flush:config-patched');
+/** Whether an interceptor with `state` runs on a streaming route of `app` (`kind` 'sse'/'flush': inside FlushInterceptor). */
+const runsOn = (
+  state: WrapState,
+  app: FlushAppContext,
+  handler: object,
+  controller: object,
+): boolean => {
+  const global = state.globalIn.has(app);
+  if (!global && state.globalIn.size > 0) return false; // another application's global one
+  if (state.streamSafe) return true;
+  const rule = app.ruleFor(handler, controller);
+  return global ? rule === 'none' : rule !== 'all';
+};
 
 const wrapIntercept = (original: Intercept, state: WrapState): Intercept => {
   const wrapped = function (this: NestInterceptor, ctx: ExecutionContext, next: CallHandler) {
-    // One string compare and one WeakMap lookup per call; the decision itself is made once per route.
     if (ctx.getType() === 'http') {
       const handler = ctx.getHandler();
-      const controller = ctx.getClass();
-      let route = state.routes.get(handler);
-      if (!route || route.controller !== controller) {
-        route = { controller, bypass: state.decide(ctx, state.scope) };
-        state.routes.set(handler, route);
+      const kind = getStreamKind(handler as AnyFn);
+      if (kind !== undefined) {
+        const http = ctx.switchToHttp();
+        if (kind === 'raw') {
+          const app = appForRequest(toRawRequest(http.getRequest<IncomingMessage>()));
+          if (app && !runsOn(state, app, handler, ctx.getClass())) return next.handle();
+        } else {
+          // Outside FlushInterceptor (global and class-level positions): always bypassed; the
+          // interceptor runs, if its rule says so, from its copy inside FlushInterceptor.
+          const stream = streamStateOf(toRawResponse(http.getResponse<ServerResponse>()));
+          if (!stream || !runsOn(state, stream.app, handler, ctx.getClass())) {
+            return next.handle();
+          }
+        }
       }
-      if (route.bypass) return next.handle();
     }
     return original.call(this, ctx, next);
   };
@@ -68,145 +94,170 @@ const wrapIntercept = (original: Intercept, state: WrapState): Intercept => {
 
 const stateOf = (fn: unknown): WrapState | undefined =>
   typeof fn === 'function'
-    ? ((fn as unknown as Record<symbol, WrapState>)[FLUSH_WRAPPED] ?? undefined)
+    ? ((fn as unknown as Record<symbol, WrapState | undefined>)[FLUSH_WRAPPED] ?? undefined)
     : undefined;
 
 /**
- * Makes interceptors leave streaming routes alone without touching their code: every interceptor
- * instance Nest will call (global ones from `useGlobalInterceptors()` and static `APP_INTERCEPTOR`,
- * local ones from `@UseInterceptors()`) gets its `intercept` wrapped; request-scoped ones get it
- * wrapped on their class prototype. The wrapper calls `next.handle()` directly on a streaming route
- * when the route's rule says so. Wrapping objects (not editing `ApplicationConfig` arrays) is what
- * works for static routes, whose interceptor lists are captured in `registerRouter()` before
- * `onModuleInit`. It also attaches FlushSseInterceptor to each `@Sse()` route.
+ * Makes interceptors leave streaming routes alone without touching their code, and serves
+ * `@Sse()` routes with nestjs-flush's writer. Every interceptor Nest will call gets its
+ * `intercept` wrapped (instances for static ones, the class prototype for request-scoped ones);
+ * on a streaming route the wrapper calls `next.handle()` directly unless the application's rule
+ * lets the interceptor run, and then only inside FlushInterceptor (see
+ * `adoptStreamingRoutes()`). Every decision is made per application (two apps in one process
+ * follow their own rules), and what was changed is undone on `app.close()`. Nest internals are
+ * reached only through `src/nest-compat/`, checked here at bootstrap.
  * @internal
  */
 @Injectable()
-export class FlushInterceptorExclusion implements OnModuleInit, OnApplicationBootstrap {
+export class FlushInterceptorExclusion
+  implements FlushAppContext, OnModuleInit, OnApplicationBootstrap, OnApplicationShutdown
+{
   private readonly logger = new Logger('FlushModule');
+  private readonly rules = new WeakMap<object, { controller: object; rule: FlushSkipMode }>();
+  private readonly globals: object[] = [];
+  private readonly undo: (() => void)[] = [];
+  private server: object | undefined;
+  /** What is missing of the Nest internals the exclusion relies on (empty when all is well). */
+  readonly problems: readonly string[];
 
   constructor(
     private readonly config: ApplicationConfig,
     private readonly modules: ModulesContainer,
     @Inject(FLUSH_RESOLVED_OPTIONS) private readonly options: ResolvedFlushOptions,
+    private readonly interceptor: FlushInterceptor,
+    private readonly adapterHost: HttpAdapterHost,
   ) {
-    // Runs while providers are instantiated, before app.init() registers routes.
-    this.patchConfig();
+    this.problems = [...checkNestInternals(config, modules), ...checkNestMetadata()];
+    if (this.problems.length > 0) {
+      const message = NEST_INTERNALS_CHANGED(this.problems);
+      this.logger.error(message);
+      return;
+    }
+    // Runs while providers are instantiated, before app.init() registers the routes.
+    this.undo.push(
+      watchGlobalInterceptors(config, {
+        onGlobal: interceptor => this.addGlobal(interceptor),
+        onGlobalRequestScoped: wrapper => this.wrapRequestScoped(wrapper),
+      }),
+    );
     this.sweep();
   }
 
   onModuleInit(): void {
-    this.sweep();
+    if (this.problems.length === 0) this.sweep();
   }
 
   onApplicationBootstrap(): void {
+    if (this.problems.length > 0) return;
     this.sweep();
+    this.server = this.adapterHost.httpAdapter?.getHttpServer?.() as object | undefined;
+    if (this.server) registerApp(this.server, this);
   }
 
-  /** Whether the interceptor must be bypassed on this route (computed once per route). */
-  private readonly decide = (ctx: ExecutionContext, scope: Scope): boolean => {
-    const handler = ctx.getHandler() as AnyFn;
-    if (!getStreamKind(handler)) return false;
-    const rule = getSkipRule(handler, ctx.getClass(), this.options.skipInterceptors);
-    return rule === 'all' || (rule === 'global' && scope === 'global');
-  };
-
-  private patchConfig(): void {
-    const config = this.config as ApplicationConfig & Record<symbol, boolean>;
-    if (config[CONFIG_PATCHED]) return;
-    config[CONFIG_PATCHED] = true;
-    const addGlobal = config.addGlobalInterceptor.bind(config);
-    const useGlobal = config.useGlobalInterceptors.bind(config);
-    const addRequest = config.addGlobalRequestInterceptor.bind(config);
-    config.addGlobalInterceptor = (interceptor: NestInterceptor) => {
-      addGlobal(interceptor);
-      this.wrapInstance(interceptor, 'global');
-    };
-    config.useGlobalInterceptors = (...interceptors: NestInterceptor[]) => {
-      useGlobal(...interceptors);
-      for (const interceptor of interceptors) this.wrapInstance(interceptor, 'global');
-    };
-    config.addGlobalRequestInterceptor = (wrapper => {
-      addRequest(wrapper);
-      this.wrapRequestScoped(wrapper as InstanceWrapperLike);
-    }) as typeof config.addGlobalRequestInterceptor;
+  onApplicationShutdown(): void {
+    unregisterApp(this.server, this);
+    releaseStreamingRoutes(this, STREAMING_ROUTE_ADAPTER);
+    for (const undo of this.undo.splice(0).reverse()) undo();
   }
 
-  /** Wraps every interceptor known now; idempotent. */
+  ruleFor(handler: object, controller: object): FlushSkipMode {
+    const known = this.rules.get(handler);
+    if (known && known.controller === controller) return known.rule;
+    const rule = getSkipRule(handler as AnyFn, controller as Type, this.options.skipInterceptors);
+    this.rules.set(handler, { controller, rule });
+    return rule;
+  }
+
+  intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
+    return this.interceptor.intercept(context, next, this);
+  }
+
+  isGlobal(interceptor: object): boolean {
+    return this.globals.includes(interceptor);
+  }
+
+  isForeignGlobal(interceptor: object): boolean {
+    const state = stateOf((interceptor as NestInterceptor).intercept);
+    return !!state && state.globalIn.size > 0 && !state.globalIn.has(this);
+  }
+
+  /** Whether an entry of a route's inner list would run for this application. @internal */
+  runsInside(entry: unknown, handler: object, controller: object): boolean {
+    if (!entry) return false;
+    if (typeof entry === 'function') {
+      const proto = (entry as Type).prototype as Record<string, unknown> | undefined;
+      const state = stateOf(proto?.intercept);
+      if (state) return runsOn(state, this, handler, controller);
+      // A class Nest resolves to a wrapped instance of this module: local.
+      return isStreamSafe(entry) || this.ruleFor(handler, controller) !== 'all';
+    }
+    const state = stateOf((entry as NestInterceptor).intercept);
+    return state ? runsOn(state, this, handler, controller) : true;
+  }
+
+  private addGlobal(interceptor: NestInterceptor): void {
+    this.wrapInstance(interceptor, true);
+    if (!this.globals.includes(interceptor)) this.globals.push(interceptor);
+    setAppGlobals(this, this.globals, STREAMING_ROUTE_ADAPTER);
+  }
+
+  /** Wraps every interceptor known now and adopts the streaming routes; idempotent. */
   private sweep(): void {
-    for (const interceptor of this.config.getGlobalInterceptors())
-      this.wrapInstance(interceptor, 'global');
-    for (const wrapper of this.config.getGlobalRequestInterceptors() as InstanceWrapperLike[]) {
-      this.wrapRequestScoped(wrapper);
+    const { instances, requestScoped } = globalInterceptors(this.config);
+    for (const interceptor of instances) {
+      if (!this.globals.includes(interceptor)) this.addGlobal(interceptor);
     }
-    for (const module of this.modules.values() as IterableIterator<unknown> as Iterable<ModuleLike>) {
-      for (const wrapper of module.injectables.values()) {
-        const metatype = wrapper.metatype as Type | undefined;
-        if (
-          !metatype?.prototype ||
-          typeof metatype.prototype.intercept !== 'function' ||
-          wrapper.inject
-        )
-          continue;
-        if (wrapper.isDependencyTreeStatic?.() === false) this.wrapClass(metatype, 'local');
-        else if (wrapper.instance) this.wrapInstance(wrapper.instance as NestInterceptor, 'local');
-      }
-      for (const wrapper of module.controllers.values())
-        this.visitController(wrapper.metatype as Type | undefined);
+    for (const wrapper of requestScoped) this.wrapRequestScoped(wrapper);
+    for (const wrapper of injectableWrappers(this.modules)) {
+      const metatype = wrapper.metatype as Type | undefined;
+      if (
+        !metatype?.prototype ||
+        typeof metatype.prototype.intercept !== 'function' ||
+        wrapper.inject
+      )
+        continue;
+      if (wrapper.isDependencyTreeStatic?.() === false) this.wrapClass(metatype, false);
+      else if (wrapper.instance) this.wrapInstance(wrapper.instance as NestInterceptor, false);
     }
+    const controllers = [...controllerClasses(this.modules)];
+    for (const controller of controllers) this.wrapListedOn(controller);
+    adoptStreamingRoutes(this, controllers, STREAMING_ROUTE_ADAPTER);
   }
 
-  /** Interceptor instances in `@UseInterceptors(new X())`, and FlushSseInterceptor on `@Sse()` routes. */
-  private visitController(controller: Type | undefined): void {
-    if (!controller?.prototype) return;
-    this.wrapListed(controller);
-    const seen = new Set<string>();
+  /** Interceptor instances in `@UseInterceptors(new X())` on a controller and its methods. */
+  private wrapListedOn(controller: Type): void {
+    const targets: object[] = [controller];
     for (
       let proto = controller.prototype as object | null;
       proto && proto !== Object.prototype;
       proto = Object.getPrototypeOf(proto) as object | null
     ) {
       for (const name of Object.getOwnPropertyNames(proto)) {
-        if (name === 'constructor' || seen.has(name)) continue;
-        seen.add(name);
-        const handler = Object.getOwnPropertyDescriptor(proto, name)?.value as unknown;
-        if (typeof handler !== 'function') continue;
-        this.wrapListed(handler);
-        if (Reflect.getMetadata(NEST_SSE_METADATA, handler)) this.attachSse(handler);
+        const value = Object.getOwnPropertyDescriptor(proto, name)?.value as unknown;
+        if (name !== 'constructor' && typeof value === 'function') targets.push(value);
+      }
+    }
+    for (const target of targets) {
+      for (const item of getListedInterceptors(target)) {
+        if (item && typeof item === 'object' && item !== STREAMING_ROUTE_ADAPTER.routeInterceptor)
+          this.wrapInstance(item as NestInterceptor, false);
       }
     }
   }
 
-  private wrapListed(target: object): void {
-    const listed = Reflect.getMetadata(NEST_INTERCEPTORS_METADATA, target) as unknown[] | undefined;
-    for (const item of listed ?? []) {
-      if (
-        item &&
-        typeof item === 'object' &&
-        typeof (item as NestInterceptor).intercept === 'function'
-      ) {
-        this.wrapInstance(item as NestInterceptor, 'local');
-      }
-    }
-  }
-
-  private attachSse(handler: object): void {
-    const listed =
-      (Reflect.getOwnMetadata(NEST_INTERCEPTORS_METADATA, handler) as unknown[] | undefined) ?? [];
-    if (listed.includes(FLUSH_SSE_INTERCEPTOR)) return;
-    // Innermost (last), so it sees the handler's events and errors first.
-    Reflect.defineMetadata(NEST_INTERCEPTORS_METADATA, [...listed, FLUSH_SSE_INTERCEPTOR], handler);
-  }
-
-  private wrapInstance(interceptor: NestInterceptor | undefined, scope: Scope): void {
+  private wrapInstance(interceptor: NestInterceptor | undefined, global: boolean): void {
     if (!interceptor || typeof interceptor.intercept !== 'function') return;
-    if (isStreamSafe(interceptor.constructor)) return;
+    if (STREAMING_ROUTE_ADAPTER.isOwnInterceptor(interceptor)) return;
     const existing = stateOf(interceptor.intercept);
     if (existing) {
-      if (scope === 'global') existing.scope = 'global';
+      if (global) existing.globalIn.add(this);
       return;
     }
-    const state: WrapState = { scope, decide: this.decide, routes: new WeakMap() };
+    const state: WrapState = {
+      globalIn: new Set(global ? [this] : []),
+      streamSafe: isStreamSafe(interceptor.constructor),
+    };
+    const own = Object.getOwnPropertyDescriptor(interceptor, 'intercept');
     try {
       Object.defineProperty(interceptor, 'intercept', {
         value: wrapIntercept(interceptor.intercept, state),
@@ -217,47 +268,59 @@ export class FlushInterceptorExclusion implements OnModuleInit, OnApplicationBoo
       this.logger.warn(
         `Cannot wrap ${interceptor.constructor?.name ?? 'an interceptor'} (frozen object): it also runs on streaming routes.`,
       );
+      return;
     }
+    this.undo.push(() => {
+      if (own) Object.defineProperty(interceptor, 'intercept', own);
+      else delete (interceptor as Partial<NestInterceptor>).intercept;
+    });
   }
 
   /**
    * A request-scoped global interceptor: its class prototype is wrapped; one made by a factory
-   * (`useFactory`, no class to wrap) has each per-request instance wrapped as Nest resolves it.
+   * (no class to wrap) has each per-request instance wrapped as Nest resolves it.
    */
   private wrapRequestScoped(wrapper: InstanceWrapperLike): void {
     const proto = (wrapper.metatype as Type | undefined)?.prototype as
       Record<string, unknown> | undefined;
     if (!wrapper.inject && proto && typeof proto.intercept === 'function') {
-      return this.wrapClass(wrapper.metatype, 'global');
+      return this.wrapClass(wrapper.metatype, true);
     }
-    const resolve = wrapper.getInstanceByContextId;
-    if (typeof resolve !== 'function' || stateOf(resolve)) return;
-    const wrapped = (...args: unknown[]) => {
-      const host = resolve.apply(wrapper, args);
-      if (host?.instance) this.wrapInstance(host.instance as NestInterceptor, 'global');
-      return host;
-    };
-    Object.defineProperty(wrapped, FLUSH_WRAPPED, { value: true });
-    wrapper.getInstanceByContextId = wrapped;
+    if (stateOf(wrapper.getInstanceByContextId)) return;
+    const restore = watchRequestScopedInstances(wrapper, instance =>
+      this.wrapInstance(instance as NestInterceptor, true),
+    );
+    if (!restore) return;
+    Object.defineProperty(wrapper.getInstanceByContextId, FLUSH_WRAPPED, {
+      value: { globalIn: new Set(), streamSafe: false },
+    });
+    this.undo.push(restore);
   }
 
   /** Request-scoped interceptors are created per request: their class prototype is wrapped. */
-  private wrapClass(metatype: unknown, scope: Scope): void {
+  private wrapClass(metatype: unknown, global: boolean): void {
     const proto = (metatype as Type | undefined)?.prototype as Record<string, unknown> | undefined;
-    if (!proto || typeof proto.intercept !== 'function' || isStreamSafe(metatype as object)) return;
-    const existing = Object.prototype.hasOwnProperty.call(proto, 'intercept')
-      ? stateOf(proto.intercept)
-      : undefined;
+    if (!proto || typeof proto.intercept !== 'function') return;
+    const own = Object.getOwnPropertyDescriptor(proto, 'intercept');
+    const existing = own ? stateOf(own.value) : undefined;
     if (existing) {
-      if (scope === 'global') existing.scope = 'global';
-      existing.decide = this.decide;
+      if (global) existing.globalIn.add(this);
+      this.undo.push(() => existing.globalIn.delete(this));
       return;
     }
-    const state: WrapState = { scope, decide: this.decide, routes: new WeakMap() };
+    const state: WrapState = {
+      globalIn: new Set(global ? [this] : []),
+      streamSafe: isStreamSafe(metatype as object),
+    };
     Object.defineProperty(proto, 'intercept', {
       value: wrapIntercept(proto.intercept as Intercept, state),
       writable: true,
       configurable: true,
+    });
+    // Prototypes are shared by every application of the process: restored on close.
+    this.undo.push(() => {
+      if (own) Object.defineProperty(proto, 'intercept', own);
+      else delete proto.intercept;
     });
   }
 }
