@@ -15,18 +15,3 @@ export const FLUSH_REQUEST_CONTEXT = Symbol.for('nestjs-flush:request-context');
 export const FLUSH_WRAPPED = Symbol.for('nestjs-flush:wrapped');
 /** @internal Pre-encoded SSE frame carried by hub events (encode once, write many). */
 export const FLUSH_FRAME = Symbol.for('nestjs-flush:frame');
-
-/**
- * Metadata keys NestJS itself uses. Read by string so no deep import of
- * `@nestjs/common/constants` is needed (those paths differ between majors).
- * @internal
- */
-export const NEST_SSE_METADATA = '__sse__';
-/** @internal */
-export const NEST_HTTP_CODE_METADATA = '__httpCode__';
-/** @internal */
-export const NEST_INTERCEPTORS_METADATA = '__interceptors__';
-/** @internal */
-export const NEST_ROUTE_ARGS_METADATA = '__routeArguments__';
-/** @internal */
-export const NEST_RESPONSE_PASSTHROUGH_METADATA = '__responsePassthrough__';

@@ -45,3 +45,11 @@ export const STREAM_NEEDS_AUTHORIZATION = (channel: string) =>
   `FlushHub.stream(${JSON.stringify(channel)}) was called, but FlushModule has "authorize" rules, ` +
   `which stream() cannot apply (it has no request). Use hub.streamFor(request, ${JSON.stringify(channel)}, options) ` +
   `to authorize the client, or pass { skipAuthorization: true } to stream() for a server-internal stream.`;
+
+export const FLUSH_NOT_SERVED = (route: string) =>
+  `Streaming route ${route} is not served by a FlushModule of the application that received the request. Import FlushModule.forRoot() in that application.`;
+
+export const NEST_INTERNALS_CHANGED = (missing: readonly string[]) =>
+  `nestjs-flush cannot find NestJS internals it relies on (${missing.join('; ')}) in this NestJS version. ` +
+  `Streaming routes are served by Nest itself and global interceptors are NOT excluded from them. ` +
+  `Wrap such interceptors with StreamAware(MyInterceptor), or check isStreamingRoute(context) in them, and report the NestJS version to nestjs-flush.`;

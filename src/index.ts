@@ -59,6 +59,7 @@ export { FlushMetrics, type FlushMetricsSnapshot } from './flush.metrics.js';
 export { FlushConnections } from './shutdown/flush-connections.service.js';
 
 export type { SseEvent } from './sse/sse-event.interface.js';
+export { FlushSseEvent, sseEvent } from './sse/sse-event.js';
 export {
   encodeData,
   sanitizeField,

@@ -105,10 +105,21 @@ describe.each(platforms)('@Flush() (%s)', platform => {
           'data: \n\n',
           'data: 0\n\n',
           'data: null\n\n',
-          'id: ab\nevent: event\ndata: x\n\n',
+          'event: event\nid: ab\ndata: x\n\n',
         ].join(''),
       );
       expect(res.complete).toBe(true);
+    });
+
+    it('sends user objects as data, whatever their keys; only sseEvent() sets fields', async () => {
+      const res = await rawRequest(app, '/echo');
+      expect(res.body).toBe(
+        [
+          'data: {"data":"hi","event":"logout","id":"999","retry":1}\n\n',
+          'data: {"comment":"not a comment"}\n\n',
+          'event: explicit\nid: 7\ndata: {"ok":true}\n\n',
+        ].join(''),
+      );
     });
 
     it('is read the same way by a real EventSource client', async () => {

@@ -1,9 +1,9 @@
-import { applyDecorators, Res, SetMetadata, UseInterceptors } from '@nestjs/common';
-import { FLUSH_STREAM_METADATA, NEST_ROUTE_ARGS_METADATA } from '../flush.internal-constants.js';
+import { SetMetadata } from '@nestjs/common';
+import { FLUSH_STREAM_METADATA } from '../flush.internal-constants.js';
 import type { FlushRouteOptions } from '../flush-route-options.interface.js';
-import { FlushInterceptor } from '../interceptors/flush.interceptor.js';
 import type { FlushStreamMetadata } from '../interceptors/flush-metadata.accessor.js';
-import { FlushResult } from '../interceptors/flush-result.js';
+import { wrapStreamingHandler } from '../interceptors/streaming-route.adapter.js';
+import { addHiddenResponseParam } from '../nest-compat/nest-metadata.compat.js';
 import { validateRouteOptions } from './flush-route-options.validator.js';
 import { wrapMethod } from './method-wrapper.util.js';
 
@@ -21,36 +21,15 @@ import { wrapMethod } from './method-wrapper.util.js';
  */
 export const Flush = (options: FlushRouteOptions = {}): MethodDecorator => {
   const metadata: FlushStreamMetadata = { kind: 'flush', options: { ...options } };
-  const mark = applyDecorators(
-    SetMetadata(FLUSH_STREAM_METADATA, metadata),
-    UseInterceptors(FlushInterceptor),
-  );
   return (target, key, descriptor) => {
     validateRouteOptions(`${target.constructor.name}.${String(key)}()`, options);
-    // An @Res() parameter past the handler's own tells Nest the response is handled: it never
-    // sends a body of its own, and its request pipeline can end once the stream is open instead
-    // of staying alive as long as the stream (about 6 KB per connection). The handler receives the
-    // response as one extra trailing argument, which it ignores.
-    const declared = Object.values(
-      (Reflect.getMetadata(NEST_ROUTE_ARGS_METADATA, target.constructor, key) ?? {}) as Record<
-        string,
-        { index: number }
-      >,
-    ).map(arg => arg.index + 1);
-    Res()(
-      target,
-      key,
-      Math.max((descriptor.value as (...a: unknown[]) => unknown).length, 0, ...declared),
-    );
-    // The handler's own return value (not Nest's flattening of it) reaches FlushInterceptor, which
-    // then knows when the handler has settled: errors until then get a real status.
-    wrapMethod(
-      descriptor,
-      original =>
-        function (this: unknown, ...args: unknown[]) {
-          return new FlushResult(original.apply(this, args));
-        },
-    );
-    mark(target, key, descriptor);
+    // A hidden @Res() tells Nest the response is handled: it never sends a body of its own, and
+    // its request pipeline can end once the stream is open (see addHiddenResponseParam()).
+    addHiddenResponseParam(target, key, descriptor.value as (...args: never[]) => unknown);
+    // The handler hands its own return value (not Nest's flattening of it) to FlushInterceptor,
+    // which then knows when the handler has settled: errors until then get a real status.
+    // FlushModule makes FlushInterceptor the route's first interceptor at bootstrap.
+    wrapMethod(descriptor, wrapStreamingHandler);
+    SetMetadata(FLUSH_STREAM_METADATA, metadata)(target, key, descriptor);
   };
 };

@@ -12,7 +12,6 @@ import { HttpAdapterHost } from '@nestjs/core';
 import { FLUSH_RESOLVED_OPTIONS } from '../flush.internal-constants.js';
 import type { ResolvedFlushOptions } from '../flush-module-options.interface.js';
 import { FlushMetrics } from '../flush.metrics.js';
-import type { StreamWriterOptions } from '../writer/stream.writer.js';
 
 /** An open stream the application can end on shutdown. @internal */
 export interface FlushClosable {
@@ -23,14 +22,25 @@ export interface FlushClosable {
 }
 
 /**
- * Closes a kept-alive HTTP/1 connection once its streamed response is over: otherwise the server,
- * closing, would wait for the client (or keepAliveTimeout) to drop it.
+ * Closes the connection of a streamed response once the response is over, so the server,
+ * closing, never waits for the client (or keepAliveTimeout) to drop it: an HTTP/1 socket is
+ * ended (captured now: on 'finish' Node has already detached it from the response); an HTTP/2
+ * session gets a GOAWAY (`session.close()`), and ends once its other streams are done.
  */
 const closeConnectionWhenDone = (res: ServerResponse | undefined): void => {
-  if (!res || (res.req?.httpVersionMajor ?? 1) >= 2) return;
-  const end = () => res.socket?.end();
-  if (res.writableFinished) end();
-  else res.once('finish', end);
+  if (!res) return;
+  const session = (res as ServerResponse & { stream?: { session?: { close(): void } } }).stream
+    ?.session;
+  const socket = res.socket;
+  const end = () => {
+    if (session) session.close();
+    else socket?.end();
+  };
+  if (res.writableFinished || res.destroyed) end();
+  else {
+    res.once('finish', end);
+    res.once('close', end);
+  }
 };
 
 const BY_SERVER = new WeakMap<object, FlushConnections>();
@@ -47,33 +57,20 @@ export class FlushConnections implements OnApplicationBootstrap, BeforeApplicati
   private readonly open = new Set<FlushClosable>();
   /** Connections of the HTTP server, to close those that never sent a request on shutdown. */
   private readonly sockets = new Set<Socket>();
+  /** HTTP/2 sessions of the server: each gets a GOAWAY on shutdown. */
+  private readonly sessions = new Set<{ close(): void; once(e: 'close', l: () => void): void }>();
   private server: (EventEmitter & { closeIdleConnections?: () => void }) | undefined;
   private closing = false;
-  /** How hub streams on `@Sse()` routes are written (built once, shared by every stream). @internal */
-  readonly sseWriterOptions: StreamWriterOptions;
-
   constructor(
     @Inject(FLUSH_RESOLVED_OPTIONS) readonly options: ResolvedFlushOptions,
     readonly metrics: FlushMetrics,
     @Optional() private readonly adapterHost?: HttpAdapterHost,
-  ) {
-    this.sseWriterOptions = {
-      heartbeatIntervalMs: options.heartbeatIntervalMs,
-      heartbeatChunk: ':\n\n',
-      maxQueuedBytes: options.maxQueuedBytes,
-      slowClientPolicy: options.slowClientPolicy,
-    };
-  }
+  ) {}
 
   /** The registry of the application that received a request. @internal */
   static forRequest(req: IncomingMessage): FlushConnections | undefined {
     const server = (req.socket as { server?: object } | null)?.server;
     return server ? BY_SERVER.get(server) : undefined;
-  }
-
-  /** Whether the application is shutting down. */
-  get shuttingDown(): boolean {
-    return this.closing;
   }
 
   /** Streams open now. */
@@ -115,7 +112,16 @@ export class FlushConnections implements OnApplicationBootstrap, BeforeApplicati
     BY_SERVER.set(server, this);
     this.server = server;
     server.on('connection', this.onConnection);
+    server.on('session', this.onSession);
   }
+
+  private readonly onSession = (session: {
+    close(): void;
+    once(e: 'close', l: () => void): void;
+  }): void => {
+    this.sessions.add(session);
+    session.once('close', () => this.sessions.delete(session));
+  };
 
   private readonly onConnection = (socket: Socket): void => {
     this.sockets.add(socket);
@@ -125,6 +131,7 @@ export class FlushConnections implements OnApplicationBootstrap, BeforeApplicati
   beforeApplicationShutdown(): void {
     this.closing = true;
     this.server?.removeListener('connection', this.onConnection);
+    this.server?.removeListener('session', this.onSession);
     // Browsers and fetch clients open connections ahead of use. Node counts one that has not
     // sent a byte as busy until headersTimeout (60 s) passes, so server.close() would wait for it.
     for (const socket of this.sockets) if (socket.bytesRead === 0) socket.destroy();
@@ -140,5 +147,15 @@ export class FlushConnections implements OnApplicationBootstrap, BeforeApplicati
         // One stream failing to end must not keep the others open.
       }
     }
+    // HTTP/2 sessions outlive their streams: a GOAWAY lets them end once their streams are done,
+    // instead of the server waiting for the client to leave.
+    for (const session of this.sessions) {
+      try {
+        session.close();
+      } catch {
+        // Closed already.
+      }
+    }
+    this.sessions.clear();
   }
 }

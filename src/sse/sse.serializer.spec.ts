@@ -1,6 +1,5 @@
 import {
   encodeData,
-  isSseEventLike,
   serializeSseComment,
   serializeSseEvent,
   serializeSseRetry,
@@ -22,9 +21,9 @@ describe('serializeSseEvent', () => {
     ['NUL in data untouched', { data: 'a\0b' }, 'data: a\0b\n\n'],
     ['data starting with a colon as data', { data: ':not a comment' }, 'data: :not a comment\n\n'],
     [
-      'id, event and retry first',
+      'event, id and retry first, in NestJS order',
       { data: 'x', id: '7', type: 'tick', retry: 1500 },
-      'id: 7\nevent: tick\nretry: 1500\ndata: x\n\n',
+      'event: tick\nid: 7\nretry: 1500\ndata: x\n\n',
     ],
     ['event as an alias of type', { data: 'x', event: 'e' }, 'event: e\ndata: x\n\n'],
     ['a comment', { comment: 'hi', data: 'x' }, ': hi\ndata: x\n\n'],
@@ -38,7 +37,7 @@ describe('serializeSseEvent', () => {
       type: 'x\r\ndata: injected',
       data: 'ok',
     });
-    expect(out).toBe('id: 1event: evil\nevent: xdata: injected\ndata: ok\n\n');
+    expect(out).toBe('event: xdata: injected\nid: 1event: evil\ndata: ok\n\n');
     expect(out.split('\n').filter(l => l.startsWith('data:'))).toEqual(['data: ok']);
   });
 
@@ -67,11 +66,9 @@ describe('helpers', () => {
     expect(encodeData([1, 'a'])).toBe('[1,"a"]');
   });
 
-  it('tells events from payloads', () => {
-    expect(isSseEventLike({ data: 1 })).toBe(true);
-    expect(isSseEventLike({ data: 1, id: '1', type: 't' })).toBe(true);
-    expect(isSseEventLike({ data: 1, user: 'x' })).toBe(false);
-    expect(isSseEventLike({ i: 1 })).toBe(false);
-    expect(isSseEventLike('x')).toBe(false);
+  it('never sends an empty id made of stripped characters (it would reset Last-Event-ID)', () => {
+    expect(serializeSseEvent({ id: '\0', data: 'x' })).toBe('data: x\n\n');
+    expect(serializeSseEvent({ id: 'a\0b', data: 'x' })).toBe('id: ab\ndata: x\n\n');
+    expect(serializeSseEvent({ id: '', data: 'x' })).toBe('id: \ndata: x\n\n');
   });
 });

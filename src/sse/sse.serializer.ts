@@ -3,7 +3,6 @@ import type { SseEvent } from './sse-event.interface.js';
 const LINE_BREAK = /\r\n|\r|\n/;
 // CR and LF would start a new field; NUL makes browsers ignore an id (WHATWG 9.2.6).
 const FIELD_FORBIDDEN = /[\r\n\0]/g;
-const EVENT_KEYS = new Set(['data', 'type', 'event', 'id', 'retry', 'comment']);
 
 /**
  * Turns a payload into the text of the `data:` field: strings as they are, bytes decoded as
@@ -31,8 +30,8 @@ export const sanitizeField = (value: string | number): string =>
   String(value).replace(FIELD_FORBIDDEN, '');
 
 /**
- * Serializes one event per the WHATWG event-stream format: `id`, `event`, `retry`, comment
- * and `data` lines, ended by a blank line. `data` is split on CR, LF and CRLF; `id` and
+ * Serializes one event per the WHATWG event-stream format: `event`, `id`, `retry`, comment
+ * and `data` lines (NestJS's order), ended by a blank line. `data` is split on CR, LF and CRLF; `id` and
  * `event` lose CR, LF and NUL, so no payload can inject a field.
  * Throws a `TypeError` when `data` cannot be JSON-encoded (BigInt, circular).
  * @example serializeSseEvent({ event: 'tick', data: 'a\nb' }) // 'event: tick\ndata: a\ndata: b\n\n'
@@ -40,9 +39,14 @@ export const sanitizeField = (value: string | number): string =>
  */
 export const serializeSseEvent = (event: SseEvent): string => {
   let out = '';
-  if (event.id !== undefined && event.id !== null) out += `id: ${sanitizeField(event.id)}\n`;
   const name = event.type ?? event.event;
   if (name !== undefined && name !== null && name !== '') out += `event: ${sanitizeField(name)}\n`;
+  if (event.id !== undefined && event.id !== null) {
+    const id = sanitizeField(event.id);
+    // An empty `id:` resets the client's Last-Event-ID: an id made only of stripped characters
+    // (which a browser would have ignored) leaves the position alone instead.
+    if (id !== '' || String(event.id) === '') out += `id: ${id}\n`;
+  }
   if (event.retry !== undefined && event.retry !== null) {
     const retry = Math.floor(Number(event.retry));
     if (Number.isFinite(retry) && retry >= 0) out += `retry: ${retry}\n`;
@@ -61,16 +65,3 @@ export const serializeSseComment = (comment = ''): string =>
 /** Serializes a `retry:` hint alone. @publicApi */
 export const serializeSseRetry = (retryMs: number): string =>
   `retry: ${Math.max(0, Math.floor(retryMs))}\n\n`;
-
-/**
- * Whether a value emitted by a handler is an event object (`{ data, type, id, retry, comment }`
- * and nothing else) rather than a payload to send as `data`.
- * @internal
- */
-export const isSseEventLike = (value: unknown): value is SseEvent => {
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) return false;
-  if (value instanceof Uint8Array) return false;
-  if (!('data' in value) && !('comment' in value)) return false;
-  for (const key of Object.keys(value)) if (!EVENT_KEYS.has(key)) return false;
-  return true;
-};

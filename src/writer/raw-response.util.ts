@@ -50,3 +50,14 @@ export const frameworkHeaders = (res: unknown): Record<string, string> => {
   }
   return out;
 };
+
+/** The AbortController behind `requestSignal()` (Nest's `@SseSignal()` reads one). @internal */
+export const requestAbortController = (
+  req: IncomingMessage,
+  res: ServerResponse,
+): AbortController => {
+  requestSignal(req, res);
+  return (req as IncomingMessage & { [FLUSH_REQUEST_CONTEXT]: RequestContext })[
+    FLUSH_REQUEST_CONTEXT
+  ].controller;
+};

@@ -178,3 +178,16 @@ const pumpIterator = async (
     if (!done) source.return?.();
   }
 };
+
+/**
+ * The stream source in what an interceptor made of a handler's result: the value itself, or
+ * the source inside a plain object it was wrapped in (`{ code, data: stream }`), as Nest does.
+ * @internal
+ */
+export const unwrapStreamSource = (value: unknown): unknown => {
+  if (isStreamSource(value)) return value;
+  if (value && typeof value === 'object' && Object.getPrototypeOf(value) === Object.prototype) {
+    for (const inner of Object.values(value)) if (isStreamSource(inner)) return inner;
+  }
+  return value;
+};

@@ -28,9 +28,16 @@ export interface StreamWriterOptions {
   slowClientPolicy: 'disconnect' | 'drop-oldest' | 'drop-newest';
   /** Gzip the body, with a sync flush after every burst of writes. */
   compress?: boolean;
+  /**
+   * What tells the client that the slow-client policy dropped `count` frames (an SSE resync
+   * event, an NDJSON line); it goes out before the next frames. Undefined: the format cannot
+   * say it (text).
+   */
+  dropNotice?: (count: number) => Chunk;
 }
 
-type Chunk = string | Buffer;
+/** What a writer sends: text, or bytes. @publicApi */
+export type Chunk = string | Buffer;
 // Decisions (batch size, bounds) count string length: exact for ASCII, close enough otherwise;
 // the bytes reported to metrics are exact.
 const sizeOf = (chunk: Chunk): number => chunk.length;
@@ -49,29 +56,49 @@ const flushDirty = (): void => {
 
 const CRLF = Buffer.from('\r\n', 'latin1');
 
+/** Heartbeat checks per interval: silence is measured to a tenth of the interval. */
+const TICKS_PER_INTERVAL = 10;
+
+interface HeartbeatGroup {
+  timer: NodeJS.Timeout;
+  writers: Set<StreamWriter>;
+  /** Checks made so far: a writer remembers the tick of its last write. */
+  tick: number;
+}
+
 /**
- * Heartbeat checks, one timer per check period shared by every writer that uses it: an idle
+ * Heartbeat checks, one timer per interval shared by every writer that uses it: an idle
  * connection costs a set entry, not a timer of its own.
  */
-const heartbeats = new Map<number, { timer: NodeJS.Timeout; writers: Set<StreamWriter> }>();
-const joinHeartbeat = (period: number, writer: StreamWriter): void => {
-  let group = heartbeats.get(period);
+const heartbeats = new Map<number, HeartbeatGroup>();
+const joinHeartbeat = (interval: number, writer: StreamWriter): HeartbeatGroup => {
+  let group = heartbeats.get(interval);
   if (!group) {
     const writers = new Set<StreamWriter>();
-    const timer = setInterval(() => {
-      for (const w of writers) w.checkSilence();
-    }, period);
-    timer.unref();
-    group = { timer, writers };
-    heartbeats.set(period, group);
+    const created: HeartbeatGroup = {
+      timer: undefined as unknown as NodeJS.Timeout,
+      writers,
+      tick: 0,
+    };
+    created.timer = setInterval(
+      () => {
+        created.tick++;
+        for (const w of writers) w.checkSilence(created.tick);
+      },
+      Math.max(1, Math.floor(interval / TICKS_PER_INTERVAL)),
+    );
+    created.timer.unref();
+    group = created;
+    heartbeats.set(interval, group);
   }
   group.writers.add(writer);
+  return group;
 };
-const leaveHeartbeat = (period: number, writer: StreamWriter): void => {
-  const group = heartbeats.get(period);
+const leaveHeartbeat = (interval: number, writer: StreamWriter): void => {
+  const group = heartbeats.get(interval);
   if (!group?.writers.delete(writer) || group.writers.size > 0) return;
   clearInterval(group.timer);
-  heartbeats.delete(period);
+  heartbeats.delete(interval);
 };
 
 const noop = (): void => undefined;
@@ -129,14 +156,16 @@ export class StreamWriter {
   private waitingDrain = false;
   /** Pull writers waiting for the batch to go out. */
   private waiters: { resolve: () => void; reject: (err: Error) => void }[] = [];
-  /** The heartbeat check period this writer takes part in. */
-  private heartbeatPeriod: number | undefined;
+  /** The heartbeat group this writer takes part in. */
+  private heartbeat: HeartbeatGroup | undefined;
+  /** The heartbeat tick of the last write. */
+  private lastWriteTick = 0;
+  /** Frames the slow-client policy dropped since the client was last told. */
+  private droppedUntold = 0;
   /** Whether the response closed (the client left, or it is over). */
   private gone = false;
   private closeCallbacks: (() => void)[] | undefined;
   private drainListener: (() => void) | undefined;
-  /** Whether anything was written since the last heartbeat check (cheaper than a timer per write). */
-  private wroteSinceCheck = true;
   private ended = false;
   private opened = false;
 
@@ -179,6 +208,11 @@ export class StreamWriter {
     return this.opened || this.res.headersSent;
   }
 
+  /** Whether chunks wait to be written (before the headers: whether anything was produced). */
+  get hasPending(): boolean {
+    return this.pending.length > 0;
+  }
+
   /** Whether nothing more can be written (ended, or the client left). */
   get closed(): boolean {
     return this.ended || this.gone;
@@ -213,50 +247,6 @@ export class StreamWriter {
     res.statusCode = statusCode;
     res.flushHeaders();
     this.start(preamble);
-  }
-
-  /**
-   * Writes into a response whose status line and headers another party sends and which it ends
-   * (Nest's own `@Sse()` stream, which sends them a tick after the handler returns): chunks are
-   * held until the headers are out, then written as after `open()`. Call `detach()` before the
-   * other party ends the response.
-   */
-  attach(): void {
-    if (this.opened || this.closed) return;
-    const res = this.res;
-    if (res.headersSent) return this.start();
-    const own = Object.hasOwn(res, 'writeHead');
-    const writeHead = res.writeHead;
-    const restore = () => {
-      if (own) res.writeHead = writeHead;
-      else delete (res as Partial<ServerResponse>).writeHead;
-    };
-    // The owner writes the headers and its first bytes in one go; ours follow on the next tick.
-    res.writeHead = ((...args: Parameters<ServerResponse['writeHead']>) => {
-      restore();
-      const result = writeHead.apply(res, args);
-      process.nextTick(() => this.start());
-      return result;
-    }) as ServerResponse['writeHead'];
-    this.onClose(restore);
-  }
-
-  /**
-   * Stops writing into an attached response: resolves once what is queued (and `last`) is handed
-   * to the socket, so the other party's end follows it. Never rejects.
-   */
-  async detach(last?: Chunk): Promise<void> {
-    this.stopHeartbeat();
-    if (last !== undefined && !this.closed) this.enqueue(last);
-    try {
-      while (!this.closed && this.pending.length > 0) {
-        if (this.opened && !this.waitingDrain) this.flushBatch();
-        else await new Promise<void>((resolve, reject) => this.waiters.push({ resolve, reject }));
-      }
-    } catch {
-      // Closed meanwhile: nothing left to hand over.
-    }
-    this.ended = true;
   }
 
   /** Drops what is queued and stops, leaving the response to its owner. */
@@ -322,6 +312,7 @@ export class StreamWriter {
       case 'drop-newest':
         this.pending.pop();
         this.pendingSize -= sizeOf(chunk);
+        this.droppedUntold++;
         this.hooks.dropped?.(1);
         return false;
       case 'drop-oldest': {
@@ -330,6 +321,7 @@ export class StreamWriter {
           this.pendingSize -= sizeOf(this.pending.shift()!);
           dropped++;
         }
+        this.droppedUntold += dropped;
         this.hooks.dropped?.(dropped);
         return true;
       }
@@ -382,7 +374,7 @@ export class StreamWriter {
   private enqueue(chunk: Chunk): void {
     this.pending.push(chunk);
     this.pendingSize += sizeOf(chunk);
-    this.wroteSinceCheck = true;
+    if (this.heartbeat) this.lastWriteTick = this.heartbeat.tick;
     this.schedule();
   }
 
@@ -398,6 +390,12 @@ export class StreamWriter {
   }
 
   private takePending(): Chunk | undefined {
+    if (this.droppedUntold > 0 && this.options.dropNotice) {
+      // The frames that were dropped came before (drop-oldest) or among (drop-newest) those
+      // queued now: the notice goes first, and the client knows to resync.
+      this.pending.unshift(this.options.dropNotice(this.droppedUntold));
+      this.droppedUntold = 0;
+    }
     if (this.pending.length === 0) return undefined;
     const data = join(this.pending);
     this.pending = [];
@@ -456,36 +454,33 @@ export class StreamWriter {
   }
 
   /**
-   * Checks for silence every half interval: a heartbeat goes out once a whole check period passed
-   * without a write, so silence never lasts longer than the interval. Writes only set a flag; the
-   * check timer is shared by every writer with the same interval.
+   * Joins the heartbeat check of its interval: a tenth of the interval apart, a heartbeat goes
+   * out once a whole interval passed without a write (between 0.9 and 1 interval of silence).
+   * Writes only record the current tick; the timer is shared by every writer of the interval.
    */
   private armHeartbeat(): void {
     const interval = this.options.heartbeatIntervalMs;
     if (interval === false) return;
-    // What was just written (headers, a preamble) counts as a write for the first check.
-    this.wroteSinceCheck = true;
-    this.heartbeatPeriod = Math.max(5, Math.floor(interval / 2));
-    joinHeartbeat(this.heartbeatPeriod, this);
+    this.heartbeat = joinHeartbeat(interval, this);
+    // What was just written (headers, a preamble) counts as a write.
+    this.lastWriteTick = this.heartbeat.tick;
   }
 
   /** One heartbeat check (see `armHeartbeat()`). @internal */
-  checkSilence(): void {
+  checkSilence(tick: number): void {
     if (this.closed) return this.stopHeartbeat();
-    const silent = !this.wroteSinceCheck;
-    this.wroteSinceCheck = false;
     // A client that is not reading is not helped by more bytes; the bound handles it.
-    if (silent && !this.waitingDrain) {
+    if (tick - this.lastWriteTick >= TICKS_PER_INTERVAL && !this.waitingDrain) {
       this.enqueue(this.options.heartbeatChunk);
-      this.wroteSinceCheck = false;
       this.hooks.heartbeat?.();
     }
   }
 
   private stopHeartbeat(): void {
-    if (this.heartbeatPeriod === undefined) return;
-    leaveHeartbeat(this.heartbeatPeriod, this);
-    this.heartbeatPeriod = undefined;
+    if (this.heartbeat === undefined) return;
+    const interval = this.options.heartbeatIntervalMs;
+    if (interval !== false) leaveHeartbeat(interval, this);
+    this.heartbeat = undefined;
   }
 
   private readonly onResponseClose = (): void => {

@@ -1,0 +1,166 @@
+import type { NestInterceptor, Type } from '@nestjs/common';
+import type { ApplicationConfig, ModulesContainer } from '@nestjs/core';
+
+/**
+ * The pieces of Nest's `InstanceWrapper` nestjs-flush reads (not a public type, so typed
+ * structurally here and checked at bootstrap by `checkNestInternals()`).
+ * @internal
+ */
+export interface InstanceWrapperLike {
+  instance?: unknown;
+  metatype?: unknown;
+  inject?: unknown;
+  isDependencyTreeStatic?: () => boolean;
+  getInstanceByContextId?: (...args: unknown[]) => { instance?: unknown } | undefined;
+}
+
+interface ModuleLike {
+  injectables: Map<unknown, InstanceWrapperLike>;
+  controllers: Map<unknown, InstanceWrapperLike>;
+}
+
+const isModuleLike = (value: unknown): value is ModuleLike =>
+  !!value &&
+  (value as ModuleLike).injectables instanceof Map &&
+  (value as ModuleLike).controllers instanceof Map;
+
+/** Every injectable (guards, interceptors, pipes... of every module) as Nest holds it. @internal */
+export function* injectableWrappers(modules: ModulesContainer): Iterable<InstanceWrapperLike> {
+  for (const module of modules.values() as Iterable<unknown>) {
+    if (isModuleLike(module)) yield* module.injectables.values();
+  }
+}
+
+/** Every controller class of every module. @internal */
+export function* controllerClasses(modules: ModulesContainer): Iterable<Type> {
+  for (const module of modules.values() as Iterable<unknown>) {
+    if (!isModuleLike(module)) continue;
+    for (const wrapper of module.controllers.values()) {
+      const metatype = wrapper.metatype as Type | undefined;
+      if (typeof metatype === 'function' && metatype.prototype) yield metatype;
+    }
+  }
+}
+
+/** Hooks called when interceptors are registered globally. @internal */
+export interface GlobalInterceptorHooks {
+  onGlobal(interceptor: NestInterceptor): void;
+  onGlobalRequestScoped(wrapper: InstanceWrapperLike): void;
+}
+
+type ConfigMethods = Pick<
+  ApplicationConfig,
+  'addGlobalInterceptor' | 'useGlobalInterceptors' | 'addGlobalRequestInterceptor'
+>;
+
+/**
+ * Calls `hooks` for every global interceptor registered from now on (`useGlobalInterceptors()`,
+ * static and request-scoped `APP_INTERCEPTOR`), by wrapping three public methods of this
+ * application's `ApplicationConfig` instance (its own properties: nothing process-wide).
+ * Returns the function that restores them.
+ * @internal
+ */
+export const watchGlobalInterceptors = (
+  config: ApplicationConfig,
+  hooks: GlobalInterceptorHooks,
+): (() => void) => {
+  const target = config as ConfigMethods;
+  const original: ConfigMethods = {
+    addGlobalInterceptor: target.addGlobalInterceptor,
+    useGlobalInterceptors: target.useGlobalInterceptors,
+    addGlobalRequestInterceptor: target.addGlobalRequestInterceptor,
+  };
+  target.addGlobalInterceptor = function (interceptor: NestInterceptor) {
+    original.addGlobalInterceptor.call(config, interceptor);
+    hooks.onGlobal(interceptor);
+  };
+  target.useGlobalInterceptors = function (...interceptors: NestInterceptor[]) {
+    original.useGlobalInterceptors.apply(config, interceptors);
+    for (const interceptor of interceptors) hooks.onGlobal(interceptor);
+  };
+  target.addGlobalRequestInterceptor = function (wrapper) {
+    original.addGlobalRequestInterceptor.call(config, wrapper);
+    hooks.onGlobalRequestScoped(wrapper as unknown as InstanceWrapperLike);
+  } as ConfigMethods['addGlobalRequestInterceptor'];
+  return () => {
+    Object.assign(target, original);
+    // They were prototype methods: drop the own copies again.
+    for (const name of Object.keys(original) as (keyof ConfigMethods)[]) {
+      if (Object.getPrototypeOf(config)[name] === original[name]) delete target[name];
+    }
+  };
+};
+
+/** Global interceptors registered so far (instances, and request-scoped wrappers). @internal */
+export const globalInterceptors = (
+  config: ApplicationConfig,
+): { instances: NestInterceptor[]; requestScoped: InstanceWrapperLike[] } => ({
+  instances: [...config.getGlobalInterceptors()],
+  requestScoped: [...(config.getGlobalRequestInterceptors() as unknown as InstanceWrapperLike[])],
+});
+
+/**
+ * A request-scoped interceptor made by a factory has no class to wrap: each per-request
+ * instance is handed to `onInstance` as Nest resolves it. Returns the function that restores it.
+ * @internal
+ */
+export const watchRequestScopedInstances = (
+  wrapper: InstanceWrapperLike,
+  onInstance: (instance: unknown) => void,
+): (() => void) | undefined => {
+  const resolve = wrapper.getInstanceByContextId;
+  if (typeof resolve !== 'function') return undefined;
+  wrapper.getInstanceByContextId = (...args: unknown[]) => {
+    const host = resolve.apply(wrapper, args);
+    if (host?.instance) onInstance(host.instance);
+    return host;
+  };
+  return () => {
+    wrapper.getInstanceByContextId = resolve;
+  };
+};
+
+/**
+ * Checks, at bootstrap, that every Nest internal nestjs-flush relies on has the shape it
+ * expects. Returns what is missing (empty when all is well).
+ * @internal
+ */
+export const checkNestInternals = (
+  config: ApplicationConfig,
+  modules: ModulesContainer,
+): string[] => {
+  const problems: string[] = [];
+  const methods = [
+    'addGlobalInterceptor',
+    'useGlobalInterceptors',
+    'addGlobalRequestInterceptor',
+    'getGlobalInterceptors',
+    'getGlobalRequestInterceptors',
+  ] as const;
+  for (const name of methods) {
+    if (typeof (config as unknown as Record<string, unknown>)[name] !== 'function') {
+      problems.push(`ApplicationConfig.${name}()`);
+    }
+  }
+  let sawModule = false;
+  for (const module of modules.values() as Iterable<unknown>) {
+    sawModule = true;
+    if (!isModuleLike(module)) {
+      problems.push('Module.injectables / Module.controllers (Maps of InstanceWrapper)');
+      break;
+    }
+    for (const wrapper of module.injectables.values()) {
+      if (
+        typeof wrapper !== 'object' ||
+        wrapper === null ||
+        !('metatype' in wrapper) ||
+        typeof wrapper.isDependencyTreeStatic !== 'function'
+      ) {
+        problems.push('InstanceWrapper.metatype / isDependencyTreeStatic()');
+        break;
+      }
+    }
+  }
+  if (!sawModule) problems.push('ModulesContainer entries');
+  return problems;
+};
