@@ -26,7 +26,12 @@ export type FlushSlowClientPolicy = 'disconnect' | 'drop-oldest' | 'drop-newest'
 export type FlushSkipMode = 'global' | 'all' | 'none';
 
 /**
- * Options of `FlushModule.forRoot()`. Every option is optional.
+ * Options of `FlushModule.forRoot()` and of `forRootAsync()` factories. Every option is optional.
+ *
+ * Values read from the environment are strings: the numeric options (`heartbeatIntervalMs`,
+ * `historySize`, `historyMaxAgeMs`, `maxQueuedBytes`, the `shutdownRetryMs` pair) also take a
+ * string of digits, and the options that take `false` also take `'false'` (see
+ * `resolveFlushOptions`).
  * @publicApi
  */
 export interface FlushModuleOptions {
@@ -110,9 +115,20 @@ export interface ResolvedFlushOptions {
 }
 
 /**
- * Factory class for `FlushModule.forRootAsync({ useClass })`.
+ * A class that builds the options, for `FlushModule.forRootAsync({ useClass })` (Nest creates it
+ * inside FlushModule; list the modules it needs in `imports`) or `forRootAsync({ useExisting })`.
+ * @example
+ * @Injectable()
+ * class FlushConfig implements FlushOptionsFactory {
+ *   constructor(private readonly config: ConfigService) {}
+ *   createFlushOptions() {
+ *     return { heartbeatIntervalMs: this.config.get<number>('FLUSH_HEARTBEAT_MS', 15000) };
+ *   }
+ * }
+ * FlushModule.forRootAsync({ imports: [ConfigModule], useClass: FlushConfig });
  * @publicApi
  */
 export interface FlushOptionsFactory {
+  /** Returns the options (or a Promise of them); called once, at bootstrap. */
   createFlushOptions(): FlushModuleOptions | Promise<FlushModuleOptions>;
 }

@@ -1,0 +1,42 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { INestApplication } from '@nestjs/common';
+import { Test } from '@nestjs/testing';
+import { FlushHub } from 'nestjs-flush';
+import { FlushTestingModule, readNdjson, readSse } from 'nestjs-flush/testing';
+import { NewsModule } from './app.module.js';
+
+describe('news streams', () => {
+  let app: INestApplication;
+
+  beforeAll(async () => {
+    const moduleRef = await Test.createTestingModule({
+      imports: [FlushTestingModule.forRoot(), NewsModule],
+    }).compile();
+    app = moduleRef.createNestApplication();
+    await app.listen(0);
+  });
+
+  afterAll(() => app.close());
+
+  it('replays the headlines a client missed, after its Last-Event-ID', async () => {
+    const hub = app.get(FlushHub);
+    const seen = await hub.publish('news', { title: 'a' }, { event: 'headline' });
+    await hub.publish('news', { title: 'b' }, { event: 'headline' });
+    await hub.publish('news', { title: 'c' }, { event: 'headline' });
+
+    const { status, items } = await readSse(app, '/news/stream', {
+      headers: { 'last-event-id': seen },
+      count: 2,
+    });
+
+    expect(status).toBe(200);
+    expect(items.map(e => JSON.parse(e.data).title)).toEqual(['b', 'c']);
+  });
+
+  it('streams rows as NDJSON', async () => {
+    const { items } = await readNdjson(app, '/export', { count: 100 });
+
+    expect(items).toHaveLength(100);
+    expect(items[99]).toEqual({ i: 99 });
+  });
+});
