@@ -171,7 +171,11 @@ export class FlushInterceptor implements NestInterceptor {
       }
       if (err !== undefined && events) this.fail(err, stream.plan, events, stream.encode);
       else if (err !== undefined) return subscriber.error(err);
-      else events?.end();
+      else if (events) {
+        // Completed before the headers went out: they go first.
+        if (!opened && !this.open(stream, events)) return;
+        events.end();
+      }
       subscriber.next(undefined);
       subscriber.complete();
     };

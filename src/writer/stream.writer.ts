@@ -283,8 +283,12 @@ export class StreamWriter {
       this.req.socket?.setNoDelay?.(true);
       this.req.socket?.setTimeout?.(0);
     }
-    if (preamble) this.enqueue(preamble);
-    else if (this.pending.length > 0) this.schedule();
+    if (preamble) {
+      // Before what a source produced while the headers were held back.
+      this.pending.unshift(preamble);
+      this.pendingSize += sizeOf(preamble);
+    }
+    if (this.pending.length > 0) this.schedule();
     this.armHeartbeat();
   }
 
