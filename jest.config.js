@@ -43,7 +43,8 @@ const moduleNameMapper = {
   '^(\\.{1,2}/.*)\\.js$': '$1',
   ...(install
     ? {
-        '^@nestjs/(common|core|platform-express|platform-fastify|testing)$': `${install}/@nestjs/$1`,
+        // Subpaths too (`@nestjs/common/constants`): they must come from the same install.
+        '^@nestjs/(common|core|platform-express|platform-fastify|testing)(/.*)?$': `${install}/@nestjs/$1$2`,
         '^rxjs$': `${install}/rxjs`,
         '^rxjs/operators$': `${install}/rxjs/operators`,
       }

@@ -42,8 +42,12 @@ function fail(message) {
 const seconds = since => Math.round((Date.now() - since) / 100) / 10;
 const stripAnsi = text => text.replace(/\u001b\[[0-9;]*m/g, '');
 
-/** Runs a command in its own process group, output to the console and `log`; resolves its exit. */
-const run = (command, commandArgs, { env, log, timeout }) =>
+/**
+ * Runs a command in its own process group, output to the console and `log`; resolves its exit.
+ * With `doneFile`, a process still running 15 s after that file appeared (Jest kept alive by open
+ * handles once its results are written) is killed and reported as `hung`.
+ */
+const run = (command, commandArgs, { env, log, timeout, doneFile }) =>
   new Promise(resolve => {
     const child = spawn(command, commandArgs, {
       cwd: root,
@@ -53,20 +57,36 @@ const run = (command, commandArgs, { env, log, timeout }) =>
     });
     child.stdout.on('data', chunk => (process.stdout.write(chunk), log.write(chunk)));
     child.stderr.on('data', chunk => (process.stderr.write(chunk), log.write(chunk)));
+    const killGroup = () => {
+      try {
+        process.kill(-child.pid, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    };
     let timedOut = false;
+    let hung = false;
     const timer = timeout
       ? setTimeout(() => {
           timedOut = true;
-          try {
-            process.kill(-child.pid, 'SIGKILL');
-          } catch {
-            // already gone
-          }
+          killGroup();
         }, timeout * 1000)
+      : undefined;
+    let doneSince;
+    const watch = doneFile
+      ? setInterval(() => {
+          if (!existsSync(doneFile)) return;
+          doneSince ??= Date.now();
+          if (Date.now() - doneSince > 15_000) {
+            hung = true;
+            killGroup();
+          }
+        }, 1000)
       : undefined;
     child.on('close', code => {
       clearTimeout(timer);
-      resolve({ code, timedOut });
+      clearInterval(watch);
+      resolve({ code, timedOut, hung });
     });
   });
 
@@ -89,14 +109,18 @@ const failuresOf = results =>
     return failedTests;
   });
 
-/** The error line and the start of its diff (no diff headers, no stack). */
-const firstLines = (message, count) =>
-  stripAnsi(message ?? '')
+/** The error line, then the changed lines of its diff (or the next lines); no stack. */
+const firstLines = (message, count) => {
+  const lines = stripAnsi(message ?? '')
     .split('\n')
     .map(line => line.trimEnd())
-    .filter(line => line.trim() !== '' && !/^\s*at /.test(line))
-    .filter(line => !/^[-+] (Expected|Received) /.test(line))
-    .slice(0, count);
+    .filter(line => line.trim() !== '' && !/^\s*at /.test(line));
+  const changed = lines.filter(
+    line => /^\s*[-+] /.test(line) && !/^\s*[-+] (Expected|Received)\b/.test(line),
+  );
+  const rest = changed.length > 0 ? changed : lines.slice(1);
+  return [lines[0] ?? '', ...rest.slice(0, count - 1)].map(line => line.trim());
+};
 
 const rows = [];
 const matrixStarted = Date.now();
@@ -129,7 +153,7 @@ for (const version of versions) {
   row.core = coreVersion(version);
 
   const started = Date.now();
-  const { code, timedOut } = await run(
+  const { code, timedOut, hung } = await run(
     process.execPath,
     [
       '--experimental-vm-modules',
@@ -141,7 +165,7 @@ for (const version of versions) {
       '--outputFile',
       jsonFile,
     ],
-    { env: { NEST_VERSION: version, NEST_MAJOR: '' }, log, timeout: timeoutS },
+    { env: { NEST_VERSION: version, NEST_MAJOR: '' }, log, timeout: timeoutS, doneFile: jsonFile },
   );
   row.testS = seconds(started);
   if (existsSync(jsonFile)) {
@@ -153,6 +177,8 @@ for (const version of versions) {
   }
   if (timedOut) row.status = `killed after ${timeoutS} s`;
   else if (!existsSync(jsonFile)) row.status = `jest exited ${code} without results`;
+  else if (hung)
+    row.status = row.failed === 0 ? 'ok (jest hung on open handles, killed)' : 'FAILED (and hung)';
   else row.status = code === 0 && row.failed === 0 ? 'ok' : 'FAILED';
   log.end();
   console.log('::endgroup::');
@@ -176,7 +202,7 @@ for (const r of rows.filter(row => row.failures.length > 0)) {
   }
 }
 const total = key => rows.reduce((sum, r) => sum + r[key], 0);
-const broken = rows.filter(r => r.status !== 'ok');
+const broken = rows.filter(r => !r.status.startsWith('ok'));
 console.log(`\nmatrix took ${seconds(matrixStarted)} s; logs and Jest JSON: ${artifacts}`);
 // Entries that failed without test results (install error, timeout) count as one failure each.
 const failed = total('failed') + broken.filter(r => r.failures.length === 0).length;
