@@ -25,6 +25,12 @@ export interface FlushMetricsSnapshot {
   readonly resyncs: number;
   /** Local subscribers per channel. */
   readonly channels: Readonly<Record<string, number>>;
+  /**
+   * NestJS internals nestjs-flush relies on that this NestJS version lacks (checked at
+   * bootstrap; logged as an error). Empty when all is well; otherwise global interceptors are not
+   * excluded from streaming routes (use `StreamAware()`).
+   */
+  readonly nestInternalsMissing: readonly string[];
 }
 
 /**
@@ -50,6 +56,8 @@ export class FlushMetrics {
     heartbeat: () => this.heartbeats++,
     slowClient: () => this.slowClientDisconnects++,
   };
+  /** Set at bootstrap by the interceptor exclusion. @internal */
+  nestInternalsMissing: readonly string[] = [];
   /** Filled by FlushHub. @internal */
   channelSizes: () => Record<string, number> = () => ({});
 
@@ -66,6 +74,7 @@ export class FlushMetrics {
       replays: this.replays,
       resyncs: this.resyncs,
       channels: this.channelSizes(),
+      nestInternalsMissing: this.nestInternalsMissing,
     };
   }
 }

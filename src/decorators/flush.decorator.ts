@@ -1,8 +1,11 @@
-import { SetMetadata } from '@nestjs/common';
+import { SetMetadata, UseInterceptors } from '@nestjs/common';
 import { FLUSH_STREAM_METADATA } from '../flush.internal-constants.js';
 import type { FlushRouteOptions } from '../flush-route-options.interface.js';
 import type { FlushStreamMetadata } from '../interceptors/flush-metadata.accessor.js';
-import { wrapStreamingHandler } from '../interceptors/streaming-route.adapter.js';
+import {
+  FLUSH_ROUTE_INTERCEPTOR,
+  wrapStreamingHandler,
+} from '../interceptors/streaming-route.adapter.js';
 import { addHiddenResponseParam } from '../nest-compat/nest-metadata.compat.js';
 import { validateRouteOptions } from './flush-route-options.validator.js';
 import { wrapMethod } from './method-wrapper.util.js';
@@ -31,5 +34,8 @@ export const Flush = (options: FlushRouteOptions = {}): MethodDecorator => {
     // FlushModule makes FlushInterceptor the route's first interceptor at bootstrap.
     wrapMethod(descriptor, wrapStreamingHandler);
     SetMetadata(FLUSH_STREAM_METADATA, metadata)(target, key, descriptor);
+    // FlushInterceptor's entry point; moved first (and the app's interceptors repeated after it)
+    // when FlushModule adopts the route at bootstrap.
+    UseInterceptors(FLUSH_ROUTE_INTERCEPTOR)(target, key, descriptor);
   };
 };

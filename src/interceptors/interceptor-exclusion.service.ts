@@ -14,6 +14,7 @@ import {
 import { ApplicationConfig, HttpAdapterHost, ModulesContainer } from '@nestjs/core';
 import type { Observable } from 'rxjs';
 import { FLUSH_RESOLVED_OPTIONS, FLUSH_WRAPPED } from '../flush.internal-constants.js';
+import { FlushMetrics } from '../flush.metrics.js';
 import { NEST_INTERNALS_CHANGED } from '../flush.messages.js';
 import type { FlushSkipMode, ResolvedFlushOptions } from '../flush-module-options.interface.js';
 import {
@@ -126,11 +127,13 @@ export class FlushInterceptorExclusion
     @Inject(FLUSH_RESOLVED_OPTIONS) private readonly options: ResolvedFlushOptions,
     private readonly interceptor: FlushInterceptor,
     private readonly adapterHost: HttpAdapterHost,
+    metrics: FlushMetrics,
   ) {
     this.problems = [...checkNestInternals(config, modules), ...checkNestMetadata()];
+    metrics.nestInternalsMissing = this.problems;
     if (this.problems.length > 0) {
-      const message = NEST_INTERNALS_CHANGED(this.problems);
-      this.logger.error(message);
+      // Never silent: one clear error, and FlushMetrics.snapshot().nestInternalsMissing.
+      this.logger.error(NEST_INTERNALS_CHANGED(this.problems));
       return;
     }
     // Runs while providers are instantiated, before app.init() registers the routes.
@@ -148,8 +151,8 @@ export class FlushInterceptorExclusion
   }
 
   onApplicationBootstrap(): void {
-    if (this.problems.length > 0) return;
-    this.sweep();
+    if (this.problems.length === 0) this.sweep();
+    // Registered also without the exclusion: @Flush() routes still stream.
     this.server = this.adapterHost.httpAdapter?.getHttpServer?.() as object | undefined;
     if (this.server) registerApp(this.server, this);
   }
