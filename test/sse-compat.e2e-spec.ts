@@ -1,4 +1,6 @@
 import type { INestApplication } from '@nestjs/common';
+import { EventSource } from 'eventsource';
+import { baseUrl } from '../src/testing/index.js';
 import { sseCompatModule } from './fixtures/sse-compat/sse-compat.controller.js';
 import { rawRequest, type RawResponse } from './utils/http.js';
 import { nestAtLeast, platforms, startApp } from './utils/platforms.js';
@@ -146,9 +148,23 @@ describe.each(platforms)('Nest @Sse() served by nestjs-flush (%s)', platform => 
     expect((await rawRequest(withFlush, '/compat/status')).status).toBe(202);
   });
 
-  it('strips NUL from ids (a browser ignores an id with NUL) where Nest keeps it: a documented difference', async () => {
-    // Covered byte for byte by the serializer spec; here through a real route.
-    const res = await rawRequest(withFlush, '/compat/events');
+  it('strips NUL (and CR, LF) from ids where Nest keeps NUL: every id reaches a real client', async () => {
+    const res = await rawRequest(withFlush, '/compat/nul-ids');
     expect(res.body).not.toContain('\0');
+    expect(res.body).not.toMatch(/^event: evil/m); // stays inside the id: never a field
+    const ids = [...res.body.matchAll(/^id: (.*)$/gm)].map(m => m[1]);
+    expect(ids).toHaveLength(200);
+    ids.forEach((id, i) => expect(id).toBe(i % 5 === 0 ? `id${i}event: evil` : `id${i}`));
+    // A real client: every id becomes its lastEventId (none ignored).
+    const es = new EventSource(`${baseUrl(withFlush)}/compat/nul-ids`);
+    const seen: string[] = [];
+    await new Promise<void>(resolve => {
+      es.onmessage = event => {
+        seen.push(event.lastEventId);
+        if (seen.length === 200) resolve();
+      };
+    });
+    es.close();
+    expect(seen).toEqual(ids);
   });
 });
