@@ -1,8 +1,12 @@
 import type { INestApplication } from '@nestjs/common';
 import { EventSource } from 'eventsource';
 import { baseUrl } from '../src/testing/index.js';
-import { sseCompatModule } from './fixtures/sse-compat/sse-compat.controller.js';
-import { rawRequest, type RawResponse } from './utils/http.js';
+import {
+  NestSseSignal,
+  sseCompatModule,
+  sseSignalSeen,
+} from './fixtures/sse-compat/sse-compat.controller.js';
+import { rawRequest, sleep, type RawResponse } from './utils/http.js';
 import { nestAtLeast, platforms, startApp } from './utils/platforms.js';
 
 const HEADERS = [
@@ -147,6 +151,19 @@ describe.each(platforms)('Nest @Sse() served by nestjs-flush (%s)', platform => 
     // Still serving.
     expect((await rawRequest(withFlush, '/compat/status')).status).toBe(202);
   });
+
+  (NestSseSignal ? it : it.skip)(
+    "hands Nest's @SseSignal() an AbortSignal aborted when the client leaves",
+    async () => {
+      sseSignalSeen.aborts = 0;
+      const res = await rawRequest(withFlush, '/compat/signal', { stopAfterBytes: 10 });
+      expect(res.body).toContain('data: open');
+      expect(sseSignalSeen.received).toBe(true);
+      const deadline = Date.now() + 2000;
+      while (sseSignalSeen.aborts === 0 && Date.now() < deadline) await sleep(10);
+      expect(sseSignalSeen.aborts).toBe(1);
+    },
+  );
 
   it('strips NUL (and CR, LF) from ids where Nest keeps NUL: every id reaches a real client', async () => {
     const res = await rawRequest(withFlush, '/compat/nul-ids');

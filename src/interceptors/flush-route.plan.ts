@@ -7,6 +7,7 @@ import {
   getHttpCode,
   getNestSseOptions,
   isResponsePassthrough,
+  usesNestSseSignal,
 } from '../nest-compat/nest-metadata.compat.js';
 import { createMessageEventEncoder } from '../sse/message-event.encoder.js';
 import {
@@ -34,6 +35,8 @@ export interface RoutePlan {
   readonly format: FlushFormat;
   /** A former Nest `@Sse()` route: Nest's headers, status rules and `MessageEvent` contract. */
   readonly nestSse: boolean;
+  /** The handler takes Nest's `@SseSignal()`: its AbortController is made per request. */
+  readonly nestSseSignal: boolean;
   /** `@HttpCode()`. */
   readonly statusCode: number | undefined;
   readonly headers: Readonly<Record<string, string>>;
@@ -116,6 +119,7 @@ export const planRoute = (context: ExecutionContext, options: ResolvedFlushOptio
     name: `${controller.name}.${handler.name}()`,
     format,
     nestSse,
+    nestSseSignal: nestSse && usesNestSseSignal(controller, handler.name),
     statusCode: getHttpCode(handler),
     headers: nestSse ? NEST_SSE_HEADERS : { ...STREAM_COMMON_HEADERS, 'content-type': contentType },
     keepContentType: format === 'text' && route.contentType === undefined,

@@ -92,7 +92,7 @@ export class FlushInterceptor implements NestInterceptor {
     app ??= appForRequest(rawReq);
     if (!app) throw new FlushConfigurationError(FLUSH_NOT_SERVED(plan.name));
     const mode = this.modeOf(context, app);
-    if (plan.nestSse && NEST_SSE_ABORT_CONTROLLER) {
+    if (plan.nestSseSignal && NEST_SSE_ABORT_CONTROLLER) {
       // Nest's @SseSignal() reads its AbortController from the request.
       (req as Record<symbol, unknown>)[NEST_SSE_ABORT_CONTROLLER] ??= requestAbortController(
         rawReq,

@@ -128,3 +128,29 @@ export const checkNestMetadata = (): string[] => {
     problems.push(`@Res() metadata "${NEST_METADATA.routeArgs}"`);
   return problems;
 };
+
+let sseSignalFactory: unknown;
+
+/** The factory behind Nest's `@SseSignal()` (NestJS >= 11.2), as its route-argument entries hold it. */
+const nestSseSignalFactory = (): unknown => {
+  if (sseSignalFactory !== undefined) return sseSignalFactory;
+  const SseSignal = (nestCommon as unknown as Record<string, unknown>).SseSignal;
+  sseSignalFactory = null;
+  if (typeof SseSignal !== 'function') return sseSignalFactory;
+  class Probe {
+    handle(): void {}
+  }
+  (SseSignal as () => ParameterDecorator)()(Probe.prototype, 'handle', 0);
+  const [entry] = Object.values((getRouteArgs(Probe, 'handle') ?? {}) as Record<string, unknown>);
+  sseSignalFactory = (entry as { factory?: unknown } | undefined)?.factory ?? null;
+  return sseSignalFactory;
+};
+
+/** Whether a handler takes Nest's `@SseSignal()` (so its AbortController must exist). @internal */
+export const usesNestSseSignal = (controller: object, method: string): boolean => {
+  const factory = nestSseSignalFactory();
+  if (!factory) return false;
+  return Object.values((getRouteArgs(controller, method) ?? {}) as Record<string, unknown>).some(
+    arg => (arg as { factory?: unknown }).factory === factory,
+  );
+};
