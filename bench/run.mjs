@@ -101,6 +101,11 @@ export const SERVERS = {
     ...nestApp('flush', 'fastify'),
   },
   'hub-sse': { label: 'FlushHub + @Sse() express', ours: true, ...nestApp('hub-sse', 'express') },
+  'hub-sse-fastify': {
+    label: 'FlushHub + @Sse() fastify',
+    ours: true,
+    ...nestApp('hub-sse', 'fastify'),
+  },
   'hub-flush': {
     label: 'FlushHub + @Flush() express',
     ours: true,
@@ -117,7 +122,15 @@ export const NEST_OF = id => (id.endsWith('fastify') ? 'nest-fastify' : 'nest-ex
 
 const SCENARIO_SERVERS = {
   A: ['raw', 'better-sse', 'nest-express', 'nest-fastify', 'flush-express', 'flush-fastify'],
-  B: ['raw', 'better-sse', 'nest-express', 'nest-fastify', 'hub-sse', 'hub-flush'],
+  B: [
+    'raw',
+    'better-sse',
+    'nest-express',
+    'nest-fastify',
+    'hub-sse',
+    'hub-sse-fastify',
+    'hub-flush',
+  ],
   C: [
     'raw',
     'express-floor',
@@ -127,6 +140,7 @@ const SCENARIO_SERVERS = {
     'flush-express',
     'flush-fastify',
     'hub-sse',
+    'hub-sse-fastify',
     'hub-flush',
     'hub-flush-fastify',
   ],
@@ -591,8 +605,9 @@ const targets = results => {
   }
   if (results.B?.phases) {
     for (const phase of results.B.phases) {
-      for (const id of ['hub-sse', 'hub-flush']) {
-        const s = phase.summary[id] ?? {};
+      for (const id of ['hub-sse', 'hub-sse-fastify', 'hub-flush']) {
+        if (!phase.summary[id]) continue;
+        const s = phase.summary[id];
         const cpu = s['cpuPercent/floor'];
         const p99 = s['p99/floor'];
         // A server at 100 % CPU is saturated: its CPU ratio is only a lower bound of its demand.
@@ -630,9 +645,11 @@ const targets = results => {
       'flush-express',
       'flush-fastify',
       'hub-sse',
+      'hub-sse-fastify',
       'hub-flush',
       'hub-flush-fastify',
     ]) {
+      if (!results.C.summary[id]) continue;
       const x = results.C.summary[id]?.['rssPerConnection/floor'];
       add(
         'idle RSS per connection <= 1.3x the floor',
@@ -674,6 +691,100 @@ const targets = results => {
         cost,
         0.02,
         cost !== undefined && cost < 0.02,
+      );
+    }
+  }
+  return list;
+};
+
+/** Median over runs of `metric` of server `a` / server `b`, each ratio taken within one run. */
+const runRatio = (runsOut, a, b, metric) =>
+  median((runsOut ?? []).map(r => ratio(r?.[a]?.[metric], r?.[b]?.[metric])));
+
+/**
+ * Tracker issue 12 (Nest's own @Sse() served by nestjs-flush's writer from the first byte): idle
+ * hub streams from @Sse() cost <= 1.1x the same streams from @Flush() on each adapter and <= 1.3x
+ * the floor on Fastify; fan-out 1000 x 20/s from hub + @Sse(): server CPU <= 1.1x the floor, p99
+ * <= 1.2x the floor, 0 lost. `unit` tells the report how to print value and limit.
+ */
+export const issue12Targets = results => {
+  const list = [];
+  const add = (target, subject, value, limit, met, unit, note = '') =>
+    list.push({ target, subject, value, limit, met, unit, note });
+  const C = results.C;
+  if (C?.summary) {
+    const n = C.config?.clients;
+    for (const [sse, flush, adapter] of [
+      ['hub-sse', 'hub-flush', 'express'],
+      ['hub-sse-fastify', 'hub-flush-fastify', 'fastify'],
+    ]) {
+      const v = runRatio(C.runs, sse, flush, 'rssPerConnection');
+      const a = C.summary[sse]?.rssPerConnection;
+      const b = C.summary[flush]?.rssPerConnection;
+      add(
+        `idle ${n} hub streams, RSS per connection: @Sse() <= 1.1x @Flush() (${adapter})`,
+        `${SERVERS[sse].label} / ${SERVERS[flush].label}`,
+        v,
+        1.1,
+        v !== undefined && v <= 1.1,
+        'x',
+        a !== undefined && b !== undefined ? `${kb(a)} vs ${kb(b)} (medians)` : '',
+      );
+    }
+    const floor = C.summary['hub-sse-fastify']?.['rssPerConnection/floor'];
+    add(
+      `idle ${n} hub streams, RSS per connection: @Sse() <= 1.3x the floor (fastify)`,
+      SERVERS['hub-sse-fastify'].label,
+      floor,
+      1.3,
+      floor !== undefined && floor <= 1.3,
+      'x',
+      C.summary.raw?.rssPerConnection !== undefined
+        ? `${kb(C.summary['hub-sse-fastify']?.rssPerConnection)} vs ${kb(C.summary.raw.rssPerConnection)} (medians)`
+        : '',
+    );
+  }
+  const phase = results.B?.phases?.find(p => p.rate === 20) ?? results.B?.phases?.[0];
+  if (phase?.summary) {
+    for (const id of ['hub-sse', 'hub-sse-fastify']) {
+      const s = phase.summary[id];
+      if (!s) continue;
+      const raw = phase.summary.raw ?? {};
+      const where = `fan-out ${phase.clients}x${phase.rate}/s`;
+      const cpu = s['cpuPercent/floor'];
+      add(
+        `${where}: server CPU <= 1.1x the floor`,
+        SERVERS[id].label,
+        cpu,
+        1.1,
+        cpu !== undefined && cpu <= 1.1,
+        'x',
+        `${fmt(s.cpuPercent, 1)} % vs ${fmt(raw.cpuPercent, 1)} % (medians)`,
+      );
+      const p99 = s['p99/floor'];
+      add(
+        `${where}: p99 <= 1.2x the floor`,
+        SERVERS[id].label,
+        p99,
+        1.2,
+        p99 !== undefined && p99 <= 1.2,
+        'x',
+        `${fmt(s.p99, 2)} ms vs ${fmt(raw.p99, 2)} ms (medians)`,
+      );
+      // Every run, not the median: one lost delivery in any run misses the target.
+      const perRun = phase.runs.map(r => r[id]).filter(Boolean);
+      const lost = perRun.some(r => r.error || typeof r.lost !== 'number')
+        ? undefined
+        : Math.max(...perRun.map(r => r.lost));
+      const dropped = Math.max(0, ...perRun.map(r => r.closedByServer ?? 0));
+      add(
+        `${where}: 0 lost`,
+        SERVERS[id].label,
+        lost,
+        0,
+        lost === 0,
+        'count',
+        `most in one of ${perRun.length} run(s)${dropped ? `; ${dropped} streams dropped by the server` : ''}`,
       );
     }
   }
@@ -755,6 +866,7 @@ const main = async () => {
   if (args['report-only']) {
     // Re-renders RESULTS.md from the last run's latest.json (e.g. after a change to report.mjs).
     const report = JSON.parse(readFileSync(path.join(RESULTS_DIR, 'latest.json'), 'utf8'));
+    report.issue12 = issue12Targets(report.results);
     writeFileSync(path.join(BENCH, 'RESULTS.md'), renderMarkdown(report));
     log('wrote bench/RESULTS.md from bench/results/latest.json');
     return;
@@ -793,7 +905,14 @@ const main = async () => {
   }
   meta.durationSeconds = Math.round((Date.now() - started) / 1000);
   meta.loadAverageAtEnd = os.loadavg().map(x => Number(x.toFixed(2)));
-  const report = { meta, config: CONFIG, servers: SERVERS, results, targets: targets(results) };
+  const report = {
+    meta,
+    config: CONFIG,
+    servers: SERVERS,
+    results,
+    targets: targets(results),
+    issue12: issue12Targets(results),
+  };
   const json = `${JSON.stringify(report, null, 2)}\n`;
   writeFileSync(path.join(RESULTS_DIR, 'latest.json'), json);
   writeFileSync(path.join(RESULTS_DIR, `${meta.date.replace(/[:.]/g, '-')}.json`), json);

@@ -46,7 +46,7 @@ const REFERENCE = `Reference figures measured earlier on this machine with the s
 | idle RSS per connection | 14.6 KB | 29.3 KB | 32.8 KB | 21.0 KB |`;
 
 export const renderMarkdown = report => {
-  const { meta, results, servers, targets, config } = report;
+  const { meta, results, servers, targets, config, issue12 } = report;
   const label = id => servers[id]?.label ?? id;
   const out = [];
   out.push('# nestjs-flush benchmarks');
@@ -123,6 +123,29 @@ export const renderMarkdown = report => {
       ),
     );
   out.push('');
+
+  if (issue12?.length) {
+    out.push('## Issue 12 targets');
+    out.push('');
+    out.push(
+      `Tracker issue 12: Nest's own \`@Sse()\` routes are served by nestjs-flush's writer from the first byte (the one \`@Flush()\` uses). Ratios are taken within each run (same conditions) and the median over ${meta.runs === 1 ? 'the one run' : `${meta.runs} runs`} is shown; "0 lost" holds only if every run lost nothing.`,
+    );
+    out.push('');
+    out.push(
+      table(
+        ['target', 'subject', 'measured', 'limit', '', 'figures'],
+        issue12.map(t => [
+          t.target,
+          t.subject,
+          t.unit === 'x' ? x(t.value) : num(t.value),
+          t.unit === 'x' ? `${t.limit}×` : num(t.limit),
+          t.met ? '**met**' : '**missed**',
+          t.note ?? '',
+        ]),
+      ),
+    );
+    out.push('');
+  }
 
   out.push('## Results');
   out.push('');
