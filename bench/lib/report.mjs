@@ -4,7 +4,8 @@ const num = (v, digits = 0) =>
   typeof v === 'number' && Number.isFinite(v)
     ? v.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits })
     : '—';
-const x = v => (typeof v === 'number' && Number.isFinite(v) ? `${v.toFixed(2)}×` : '—');
+const x = (v, digits = 2) =>
+  typeof v === 'number' && Number.isFinite(v) ? `${v.toFixed(digits)}×` : '—';
 const kb = v => (typeof v === 'number' && Number.isFinite(v) ? `${(v / 1024).toFixed(1)} KB` : '—');
 const mb = v =>
   typeof v === 'number' && Number.isFinite(v) ? `${(v / 1048576).toFixed(0)} MB` : '—';
@@ -137,7 +138,8 @@ export const renderMarkdown = report => {
         issue12.map(t => [
           t.target,
           t.subject,
-          t.unit === 'x' ? x(t.value) : num(t.value),
+          // Three digits: a ratio just over its limit must not print as the limit itself.
+          t.unit === 'x' ? x(t.value, 3) : num(t.value),
           t.unit === 'x' ? `${t.limit}×` : num(t.limit),
           t.met ? '**met**' : '**missed**',
           t.note ?? '',
