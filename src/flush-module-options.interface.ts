@@ -86,7 +86,9 @@ export interface FlushModuleOptions {
   resyncEventName?: string;
   /**
    * Channel authorization for `FlushHub.streamFor()` / `authorize()`: one function for every
-   * channel, or rules per channel pattern. With rules, a channel no rule matches is denied.
+   * channel, or rules per channel pattern. With rules, a channel no rule matches is denied, and
+   * `FlushHub.stream()` throws (it has no request to check) unless called with
+   * `{ skipAuthorization: true }` for a server-internal stream.
    * @default undefined (every channel allowed)
    */
   authorize?: FlushAuthorizeFn | readonly FlushAuthorizeRule[];

@@ -38,10 +38,13 @@ export {
   type FlushStreamOptions,
 } from './broadcast/flush.hub.js';
 export { FlushHubEvent } from './broadcast/flush-hub-event.js';
+export { FlushUnavailableError } from './broadcast/flush-unavailable.error.js';
 export {
   FlushTransport,
   compareEventIds,
   isEventId,
+  isTransportUnavailable,
+  type FlushGapState,
   type FlushReplayResult,
   type FlushTransportEvent,
   type FlushTransportHealth,

@@ -44,9 +44,12 @@ const SSE_HEADERS = {
 describe.each(platforms)('Nest @Sse() served by nestjs-flush (%s)', platform => {
   let without: INestApplication | undefined;
   let withFlush: INestApplication;
-  // Nest's own behaviour is the reference from 11.2 on (11.0/11.1 send headers eagerly, have no
-  // comment support, and number differently); on older ones our bytes are checked alone.
-  const compare = nestAtLeast('11.2');
+  // Nest's own @Sse() is the reference from 12.1.3 on. Before, it has defects nestjs-flush does
+  // not copy (README, "@Sse() with FlushModule"): numeric data hangs the stream (11.2.10, 12.0.x),
+  // `Expire: 0` misspelt, both Cache-Control values on fastify, headers of interceptors and the
+  // handler's status lost, eager headers and no comments (11.0/11.1). There, our bytes are
+  // checked alone, against the same expectations.
+  const compare = nestAtLeast('12.1.3');
 
   beforeAll(async () => {
     // The app without FlushModule registers its routes first, from the controller as written.
@@ -61,6 +64,7 @@ describe.each(platforms)('Nest @Sse() served by nestjs-flush (%s)', platform => 
   const both = async (path: string, options?: Parameters<typeof rawRequest>[2]) => {
     const ours = view(await rawRequest(withFlush, path, options));
     if (without) expect(ours).toEqual(view(await rawRequest(without, path, options)));
+    if (ours.status < 300) expect(ours.headers).toMatchObject(SSE_HEADERS);
     return ours;
   };
 

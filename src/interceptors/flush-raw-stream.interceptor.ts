@@ -7,6 +7,7 @@ import {
   type NestInterceptor,
 } from '@nestjs/common';
 import { Observable } from 'rxjs';
+import { setErrorResponseHeaders } from '../broadcast/flush-unavailable.error.js';
 import { StreamSafe } from '../decorators/stream-safe.decorator.js';
 import { reportStreamError } from '../flush.errors-mapping.js';
 import { toRawResponse } from '../writer/raw-response.util.js';
@@ -32,7 +33,10 @@ export class FlushRawStreamInterceptor implements NestInterceptor {
           if (!res.headersSent) subscriber.next(value);
         },
         error: (err: unknown) => {
-          if (!res.headersSent) return subscriber.error(err);
+          if (!res.headersSent) {
+            setErrorResponseHeaders(res, err); // Retry-After of a 503 (transport away)
+            return subscriber.error(err);
+          }
           reportStreamError(this.logger, route, err);
           if (!res.writableEnded) res.destroy();
         },

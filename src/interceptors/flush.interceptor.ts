@@ -8,6 +8,7 @@ import {
   type NestInterceptor,
 } from '@nestjs/common';
 import { isObservable, Observable, type Subscriber, type Subscription } from 'rxjs';
+import { setErrorResponseHeaders } from '../broadcast/flush-unavailable.error.js';
 import { StreamSafe } from '../decorators/stream-safe.decorator.js';
 import { FlushConfigurationError } from '../flush.errors.js';
 import { reportStreamError } from '../flush.errors-mapping.js';
@@ -49,6 +50,17 @@ interface StreamRequest {
   readonly initialStatus: number | undefined;
   readonly encode: FrameEncoder;
 }
+
+/**
+ * Hands an error to Nest's exception filters (nothing was sent yet), with the headers it asks
+ * for (`Retry-After` of a 503 while the broadcast transport is away).
+ */
+const toExceptionFilters =
+  (stream: StreamRequest, subscriber: Subscriber<unknown>) =>
+  (err: unknown): void => {
+    setErrorResponseHeaders(stream.rawRes, err);
+    subscriber.error(err);
+  };
 
 const statusOf = (res: object): number | undefined =>
   (res as { statusCode?: number }).statusCode ?? undefined;
@@ -130,14 +142,13 @@ export class FlushInterceptor implements NestInterceptor {
       subscriber.next(undefined);
       subscriber.complete();
     };
+    const reject = toExceptionFilters(stream, subscriber);
     const inner = next.handle().subscribe({
       next: emitted => {
         const result = FlushResult.find(emitted);
-        this.start(stream, result ? result.value : emitted, release).catch((err: unknown) =>
-          subscriber.error(err),
-        );
+        this.start(stream, result ? result.value : emitted, release).catch(reject);
       },
-      error: (err: unknown) => subscriber.error(err),
+      error: reject,
     });
     return () => inner.unsubscribe();
   }
@@ -153,6 +164,7 @@ export class FlushInterceptor implements NestInterceptor {
     next: CallHandler,
     subscriber: Subscriber<unknown>,
   ): () => void {
+    const reject = toExceptionFilters(stream, subscriber);
     let events: StreamWriter | undefined;
     let opened = false;
     let done = false;
@@ -167,10 +179,10 @@ export class FlushInterceptor implements NestInterceptor {
       inner?.unsubscribe();
       if (err !== undefined && events && !opened) {
         events.release();
-        return subscriber.error(err);
+        return reject(err);
       }
       if (err !== undefined && events) this.fail(err, stream.plan, events, stream.encode);
-      else if (err !== undefined) return subscriber.error(err);
+      else if (err !== undefined) return reject(err);
       else if (events) {
         // Completed before the headers went out: they go first.
         if (!opened && !this.open(stream, events)) return;
@@ -213,10 +225,7 @@ export class FlushInterceptor implements NestInterceptor {
         // Not an Observable: the stream object, possibly inside what an interceptor made of it.
         done = true;
         this.start(stream, unwrapStreamSource(value), () => undefined)
-          .then(
-            () => undefined,
-            (err: unknown) => subscriber.error(err),
-          )
+          .then(() => undefined, reject)
           .finally(() => {
             if (!subscriber.closed) {
               subscriber.next(undefined);
