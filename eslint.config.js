@@ -9,7 +9,7 @@ export default tseslint.config(
       'dist/**',
       'dist-sample/**',
       'node_modules/**',
-      'test/nest11/**',
+      'test/nest-versions/*/node_modules/**',
       'coverage/**',
       '**/*.js',
       '**/*.mjs',
@@ -43,6 +43,37 @@ export default tseslint.config(
       '@typescript-eslint/prefer-promise-reject-errors': 'off',
       '@typescript-eslint/only-throw-error': 'off',
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_' }],
+    },
+  },
+  {
+    // The pure core: wire formats and the stream writer import nothing from NestJS, directly or
+    // through the Nest shell (STYLE.md R6), so they can be tested byte for byte without Nest.
+    files: ['src/sse/**/*.ts', 'src/ndjson/**/*.ts', 'src/writer/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['@nestjs/*'],
+              message:
+                'The pure core (src/sse, src/ndjson, src/writer) imports nothing from NestJS.',
+            },
+            {
+              group: [
+                '../*',
+                '!../sse/*',
+                '!../ndjson/*',
+                '!../writer/*',
+                '!../flush.errors.js',
+                '!../flush.internal-constants.js',
+              ],
+              message:
+                'The pure core may import only src/sse, src/ndjson, src/writer, flush.errors and flush.internal-constants.',
+            },
+          ],
+        },
+      ],
     },
   },
   {

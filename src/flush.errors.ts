@@ -1,7 +1,7 @@
-import { BadRequestException } from '@nestjs/common';
-
 /**
- * Base class of every error nestjs-flush throws.
+ * Base class of nestjs-flush's errors. Pure: this file imports nothing from NestJS (the stream
+ * writer uses it); errors that are also HTTP answers (`FlushValidationError`, 400;
+ * `FlushUnavailableError`, 503) extend Nest's `HttpException` classes instead.
  * @publicApi
  */
 export class FlushError extends Error {
@@ -23,13 +23,4 @@ export class StreamClosedError extends FlushError {
   constructor(message = 'The stream is closed: the client disconnected or the stream ended.') {
     super(message);
   }
-}
-
-/**
- * Thrown for invalid client input or invalid hub arguments (channel names, event names).
- * It is a `BadRequestException`, so HTTP routes answer it with a 400.
- * @publicApi
- */
-export class FlushValidationError extends BadRequestException {
-  override name = 'FlushValidationError';
 }

@@ -10,12 +10,8 @@ export type {
 } from './flush-module-options.interface.js';
 export type { FlushRouteOptions } from './flush-route-options.interface.js';
 export { DEFAULT_FLUSH_OPTIONS, resolveFlushOptions } from './flush-options.resolver.js';
-export {
-  FlushConfigurationError,
-  FlushError,
-  FlushValidationError,
-  StreamClosedError,
-} from './flush.errors.js';
+export { FlushConfigurationError, FlushError, StreamClosedError } from './flush.errors.js';
+export { FlushValidationError } from './flush-validation.error.js';
 
 export { Flush } from './decorators/flush.decorator.js';
 export { StreamSafe } from './decorators/stream-safe.decorator.js';

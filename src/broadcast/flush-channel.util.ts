@@ -1,4 +1,4 @@
-import { FlushValidationError } from '../flush.errors.js';
+import { FlushValidationError } from '../flush-validation.error.js';
 import { INVALID_CHANNEL, INVALID_EVENT_NAME } from '../flush.messages.js';
 
 const CHANNEL = /^[A-Za-z0-9._\-:/@]{1,200}$/;
