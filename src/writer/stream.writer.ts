@@ -3,121 +3,30 @@ import { constants as zlibConstants, createGzip, type Gzip } from 'node:zlib';
 import type { Socket } from 'node:net';
 import type { Writable } from 'node:stream';
 import { StreamClosedError } from '../flush.errors.js';
+import { queueFlush } from './flush.queue.js';
+import {
+  joinHeartbeat,
+  leaveHeartbeat,
+  TICKS_PER_INTERVAL,
+  type HeartbeatGroup,
+} from './heartbeat.registry.js';
 import { isClosed } from './raw-response.util.js';
+import { chunkOf } from './shared-frame.js';
+import type { Chunk, StreamWriterHooks, StreamWriterOptions } from './stream-writer.options.js';
 
-/** The wire formats a writer speaks. @publicApi */
-export type FlushFormat = 'sse' | 'ndjson' | 'text';
+export type {
+  Chunk,
+  FlushFormat,
+  StreamWriterHooks,
+  StreamWriterOptions,
+} from './stream-writer.options.js';
+export { markSharedFrame } from './shared-frame.js';
 
-/** Counters a writer reports to (FlushMetrics implements it). @internal */
-export interface StreamWriterHooks {
-  written?(bytes: number): void;
-  dropped?(frames: number): void;
-  heartbeat?(): void;
-  slowClient?(queuedBytes: number): void;
-}
-
-/** Options of a StreamWriter. @publicApi */
-export interface StreamWriterOptions {
-  /** Silence after which `heartbeatChunk` is written. `false`: never. */
-  heartbeatIntervalMs: number | false;
-  /** What a heartbeat writes (an SSE comment, an empty NDJSON line...). */
-  heartbeatChunk: string;
-  /** Bound on bytes queued for a push source (ours plus Node's buffer). */
-  maxQueuedBytes: number;
-  /** What to do past the bound. */
-  slowClientPolicy: 'disconnect' | 'drop-oldest' | 'drop-newest';
-  /** Gzip the body, with a sync flush after every burst of writes. */
-  compress?: boolean;
-  /**
-   * What tells the client that the slow-client policy dropped `count` frames (an SSE resync
-   * event, an NDJSON line); it goes out before the next frames. Undefined: the format cannot
-   * say it (text).
-   */
-  dropNotice?: (count: number) => Chunk;
-}
-
-/** What a writer sends: text, or bytes. @publicApi */
-export type Chunk = string | Buffer;
 // Decisions (batch size, bounds) count string length: exact for ASCII, close enough otherwise;
 // the bytes reported to metrics are exact.
 const sizeOf = (chunk: Chunk): number => chunk.length;
-/**
- * Writers with a batch to send this tick, flushed by one shared `process.nextTick` callback: a
- * broadcast to N connections schedules one callback, not N.
- */
-const dirty: StreamWriter[] = [];
-let flushQueued = false;
-const flushDirty = (): void => {
-  flushQueued = false;
-  // Writers enqueued while flushing (a drain, a nested write) wait for the next callback.
-  const writers = dirty.splice(0, dirty.length);
-  for (const writer of writers) writer.flushBatch();
-};
-
-const CRLF = Buffer.from('\r\n', 'latin1');
-
-/** Heartbeat checks per interval: silence is measured to a tenth of the interval. */
-const TICKS_PER_INTERVAL = 10;
-
-interface HeartbeatGroup {
-  timer: NodeJS.Timeout;
-  writers: Set<StreamWriter>;
-  /** Checks made so far: a writer remembers the tick of its last write. */
-  tick: number;
-}
-
-/**
- * Heartbeat checks, one timer per interval shared by every writer that uses it: an idle
- * connection costs a set entry, not a timer of its own.
- */
-const heartbeats = new Map<number, HeartbeatGroup>();
-const joinHeartbeat = (interval: number, writer: StreamWriter): HeartbeatGroup => {
-  let group = heartbeats.get(interval);
-  if (!group) {
-    const writers = new Set<StreamWriter>();
-    const created: HeartbeatGroup = {
-      timer: undefined as unknown as NodeJS.Timeout,
-      writers,
-      tick: 0,
-    };
-    created.timer = setInterval(
-      () => {
-        created.tick++;
-        for (const w of writers) w.checkSilence(created.tick);
-      },
-      Math.max(1, Math.floor(interval / TICKS_PER_INTERVAL)),
-    );
-    created.timer.unref();
-    group = created;
-    heartbeats.set(interval, group);
-  }
-  group.writers.add(writer);
-  return group;
-};
-const leaveHeartbeat = (interval: number, writer: StreamWriter): void => {
-  const group = heartbeats.get(interval);
-  if (!group?.writers.delete(writer) || group.writers.size > 0) return;
-  clearInterval(group.timer);
-  heartbeats.delete(interval);
-};
 
 const noop = (): void => undefined;
-
-/**
- * Frames written to many responses (a hub event's), each with its HTTP/1.1 chunk, built on the
- * first direct write and reused by every other connection: a broadcast costs a write per
- * subscriber, not an allocation and a copy.
- */
-const sharedFrames = new WeakMap<Buffer, Buffer | undefined>();
-
-/** Marks a frame that many writers will send as it is. Returns the frame. @internal */
-export const markSharedFrame = (frame: Buffer): Buffer => {
-  sharedFrames.set(frame, undefined);
-  return frame;
-};
-
-const toChunk = (data: Buffer): Buffer =>
-  Buffer.concat([Buffer.from(`${data.length.toString(16)}\r\n`, 'latin1'), data, CRLF]);
 
 /** Bytes gathered in one tick before a pull source waits for them to be written. */
 const BATCH_BYTES = 64 * 1024;
@@ -385,11 +294,7 @@ export class StreamWriter {
   private schedule(): void {
     if (!this.flushScheduled && !this.waitingDrain && this.opened) {
       this.flushScheduled = true;
-      dirty.push(this);
-      if (!flushQueued) {
-        flushQueued = true;
-        process.nextTick(flushDirty);
-      }
+      queueFlush(this);
     }
   }
 
@@ -429,10 +334,7 @@ export class StreamWriter {
     if (typeof data === 'string') {
       return socket.write(`${Buffer.byteLength(data).toString(16)}\r\n${data}\r\n`);
     }
-    if (!sharedFrames.has(data)) return socket.write(toChunk(data));
-    let chunk = sharedFrames.get(data);
-    if (!chunk) sharedFrames.set(data, (chunk = toChunk(data)));
-    return socket.write(chunk);
+    return socket.write(chunkOf(data));
   }
 
   private onDrain(): void {
