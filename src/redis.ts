@@ -7,9 +7,7 @@
  * FlushModule.forRoot({ transport: new RedisFlushTransport({ url: process.env.REDIS_URL }) });
  * @publicApi
  */
-export {
-  RedisFlushTransport,
-  RedisFlushTransportError,
-} from './broadcast/transports/redis.transport.js';
-export type { RedisFlushTransportOptions } from './broadcast/transports/redis.transport.js';
-export type { RedisClientLike } from './broadcast/transports/redis-client.interface.js';
+export { RedisFlushTransport } from './redis/redis.transport.js';
+export { RedisFlushTransportError } from './redis/redis-transport.error.js';
+export type { RedisFlushTransportOptions } from './redis/redis-transport.options.js';
+export type { RedisClientLike } from './redis/redis-client.interface.js';

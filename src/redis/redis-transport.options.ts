@@ -1,0 +1,205 @@
+import { Logger, type LoggerService } from '@nestjs/common';
+import { FlushConfigurationError } from '../flush.errors.js';
+import type { RedisClientLike } from './redis-client.interface.js';
+import { noop } from './redis-transport.error.js';
+
+/**
+ * Options of `RedisFlushTransport`. Give either connection settings (`url`, `redisOptions`: the
+ * transport loads ioredis and creates its two connections) or your own clients (`publisher`,
+ * `subscriber`).
+ * @publicApi
+ */
+export interface RedisFlushTransportOptions {
+  /**
+   * Redis URL, e.g. `redis://user:pass@127.0.0.1:6379/0`. Used when no clients are given.
+   * @default ioredis' default (127.0.0.1:6379)
+   */
+  url?: string;
+  /**
+   * ioredis options (the `RedisOptions` object of `new Redis(url, options)`) for the two
+   * connections the transport creates from `url`: TLS (`tls`), credentials (`username`,
+   * `password`), `db`, `retryStrategy`, timeouts, and so on. Typed as `object` so that
+   * nestjs-flush's types do not depend on ioredis.
+   *
+   * The transport always sets `lazyConnect: false`; on the publisher `enableOfflineQueue: false`
+   * and `maxRetriesPerRequest: 0` (a publish fails at once instead of waiting for Redis); on the
+   * subscriber `autoResubscribe: false` (the transport re-subscribes itself, then refills the
+   * gap). It names the connections `<connectionName>:publisher` and `<connectionName>:subscriber`
+   * (`CLIENT LIST`), with `connectionName` from here, `nestjs-flush` by default.
+   * @example { tls: {}, password: process.env.REDIS_PASSWORD, retryStrategy: times => Math.min(times * 100, 2000) }
+   */
+  redisOptions?: object;
+  /**
+   * Your client for commands (stream writes and reads, PUBLISH). With only `publisher`, the
+   * subscriber is created with `publisher.duplicate()`. Clients you pass are not closed by
+   * `close()`; connections the transport created are.
+   */
+  publisher?: RedisClientLike;
+  /**
+   * Your client for Pub/Sub: a dedicated connection (it enters subscriber mode), never the same
+   * object as `publisher`. With only `subscriber`, the publisher is `subscriber.duplicate()`.
+   */
+  subscriber?: RedisClientLike;
+  /**
+   * Prefix of the stream keys and Pub/Sub channel names: channel `news` lives in the stream
+   * `flush:news` and is announced on the Pub/Sub channel `flush:news`.
+   * @default 'flush:'
+   */
+  keyPrefix?: string;
+  /**
+   * Events kept per channel (stream `MAXLEN`). @default the module's `historySize` (1000)
+   */
+  historySize?: number;
+  /**
+   * Maximum age of kept events in milliseconds (stream `MINID`, measured on the Redis clock).
+   * `false`: no age limit. @default the module's `historyMaxAgeMs` (none)
+   */
+  historyMaxAgeMs?: number | false;
+  /**
+   * `approximate` (`MAXLEN ~`/`MINID ~`, the cheap Redis default) may keep up to one stream node
+   * (~100 entries) more than asked; `exact` (`=`) keeps exactly `historySize`. Resume is exact
+   * either way: it only decides whether the client's id is still in the stream.
+   * @default 'approximate'
+   */
+  trimming?: 'approximate' | 'exact';
+  /**
+   * Expire a channel's stream this long after its last publish (`PEXPIRE`), for apps with many
+   * short-lived channels (`user:42`). A resume after expiry yields a resync. `false`: keep.
+   * @default false
+   */
+  keyTtlMs?: number | false;
+  /**
+   * How long the first operation waits for the first connection to Redis. Later, while Redis is
+   * unreachable, operations fail at once. @default 10000
+   */
+  connectTimeoutMs?: number;
+  /**
+   * Bound on every Redis command the transport sends, in milliseconds. A publish that times out
+   * rejects, though Redis may still have stored and announced it (at-least-once on retry).
+   * @default 5000
+   */
+  commandTimeoutMs?: number;
+  /**
+   * Where connection losses, reconnects and errors are logged. `false` silences them.
+   * @default a Nest `Logger` with the context `RedisFlushTransport`
+   */
+  logger?: Pick<LoggerService, 'log' | 'warn' | 'error'> | false;
+}
+
+/** Where `RedisFlushTransport` logs. @internal */
+export type RedisTransportLogger = Pick<LoggerService, 'log' | 'warn' | 'error'>;
+
+/** The options with their defaults applied, in the form the transport uses them. @internal */
+export interface ResolvedRedisTransportOptions {
+  readonly logger: RedisTransportLogger;
+  readonly keyPrefix: string;
+  /** The trim operator of `MAXLEN`/`MINID`: `~` (approximate) or `=` (exact). */
+  readonly trimOperator: '~' | '=';
+  /** `PEXPIRE` argument in ms, or '' for no expiry. */
+  readonly keyTtl: string;
+  readonly connectTimeoutMs: number;
+  readonly commandTimeoutMs: number;
+  readonly historySize: number;
+  readonly historyMaxAgeMs: number | false;
+}
+
+/** Defaults of the options that have one. @internal */
+export const REDIS_TRANSPORT_DEFAULTS = {
+  keyPrefix: 'flush:',
+  historySize: 1000,
+  historyMaxAgeMs: false as number | false,
+  connectTimeoutMs: 10_000,
+  commandTimeoutMs: 5_000,
+} as const;
+
+const INVALID = (option: string, got: unknown, expected: string) =>
+  `RedisFlushTransport option "${option}" must be ${expected}; received ${JSON.stringify(got) ?? String(got)}.`;
+
+const isPositive = (value: unknown): boolean =>
+  typeof value === 'number' && Number.isFinite(value) && value > 0;
+
+/** Throws a FlushConfigurationError for options that cannot work, at construction (bootstrap). */
+const validate = (options: RedisFlushTransportOptions): void => {
+  const fail = (option: string, got: unknown, expected: string): never => {
+    throw new FlushConfigurationError(INVALID(option, got, expected));
+  };
+  if (typeof options !== 'object' || options === null) fail('options', options, 'an object');
+  const { url, publisher, subscriber, keyPrefix, historySize, historyMaxAgeMs } = options;
+  if (url !== undefined && typeof url !== 'string')
+    fail('url', url, 'a redis:// or rediss:// URL string');
+  if (keyPrefix !== undefined && typeof keyPrefix !== 'string')
+    fail('keyPrefix', keyPrefix, 'a string');
+  if (historySize !== undefined && !(Number.isInteger(historySize) && historySize >= 0)) {
+    fail('historySize', historySize, 'an integer >= 0');
+  }
+  if (historyMaxAgeMs !== undefined && historyMaxAgeMs !== false && !isPositive(historyMaxAgeMs)) {
+    fail('historyMaxAgeMs', historyMaxAgeMs, 'a number of milliseconds > 0, or false');
+  }
+  if (
+    options.trimming !== undefined &&
+    options.trimming !== 'approximate' &&
+    options.trimming !== 'exact'
+  ) {
+    fail('trimming', options.trimming, "'approximate' or 'exact'");
+  }
+  if (
+    options.keyTtlMs !== undefined &&
+    options.keyTtlMs !== false &&
+    !isPositive(options.keyTtlMs)
+  ) {
+    fail('keyTtlMs', options.keyTtlMs, 'a number of milliseconds > 0, or false');
+  }
+  for (const name of ['connectTimeoutMs', 'commandTimeoutMs'] as const) {
+    if (options[name] !== undefined && !isPositive(options[name]))
+      fail(name, options[name], 'a number of milliseconds > 0');
+  }
+  if (
+    options.redisOptions !== undefined &&
+    (typeof options.redisOptions !== 'object' || options.redisOptions === null)
+  ) {
+    fail('redisOptions', options.redisOptions, 'an object of ioredis options');
+  }
+  if (publisher || subscriber) {
+    if (url !== undefined || options.redisOptions !== undefined) {
+      throw new FlushConfigurationError(
+        'RedisFlushTransport: give either { url, redisOptions } or { publisher, subscriber }, not both.',
+      );
+    }
+    if (publisher && publisher === subscriber) {
+      throw new FlushConfigurationError(
+        'RedisFlushTransport: publisher and subscriber must be two connections (a subscribed connection ' +
+          'cannot run other commands); pass publisher.duplicate() as the subscriber, or only the publisher.',
+      );
+    }
+    const given = publisher ?? subscriber;
+    if ((!publisher || !subscriber) && typeof given?.duplicate !== 'function') {
+      throw new FlushConfigurationError(
+        `RedisFlushTransport: the ${publisher ? 'publisher' : 'subscriber'} client has no duplicate() ` +
+          'to create the other connection; pass both { publisher, subscriber }.',
+      );
+    }
+  }
+};
+
+/**
+ * Validates `options` (a FlushConfigurationError for options that cannot work, at construction,
+ * so at bootstrap) and applies the defaults. @internal
+ */
+export const resolveRedisTransportOptions = (
+  options: RedisFlushTransportOptions,
+): ResolvedRedisTransportOptions => {
+  validate(options);
+  return {
+    logger:
+      options.logger === false
+        ? { log: noop, warn: noop, error: noop }
+        : (options.logger ?? new Logger('RedisFlushTransport')),
+    keyPrefix: options.keyPrefix ?? REDIS_TRANSPORT_DEFAULTS.keyPrefix,
+    trimOperator: options.trimming === 'exact' ? '=' : '~',
+    keyTtl: options.keyTtlMs ? String(options.keyTtlMs) : '',
+    connectTimeoutMs: options.connectTimeoutMs ?? REDIS_TRANSPORT_DEFAULTS.connectTimeoutMs,
+    commandTimeoutMs: options.commandTimeoutMs ?? REDIS_TRANSPORT_DEFAULTS.commandTimeoutMs,
+    historySize: options.historySize ?? REDIS_TRANSPORT_DEFAULTS.historySize,
+    historyMaxAgeMs: options.historyMaxAgeMs ?? REDIS_TRANSPORT_DEFAULTS.historyMaxAgeMs,
+  };
+};
