@@ -8,8 +8,9 @@ import { EventSource } from 'eventsource';
 import { FlushMetrics } from '../src/index.js';
 import { baseUrl, parseSseStream, readNdjson, readSse, readText } from '../src/testing/index.js';
 import { flushFixtureModule, probe } from './fixtures/flush/flush.controller.js';
-import { rawRequest, sleep } from './utils/http.js';
+import { rawRequest } from './utils/http.js';
 import { platforms, startApp, type PlatformName } from './utils/platforms.js';
+import { waitFor } from './utils/wait.js';
 
 const SOURCES = ['observable', 'generator', 'readable', 'webstream'] as const;
 
@@ -20,12 +21,6 @@ const withCompression = async (platform: PlatformName, app: INestApplication) =>
       fastifyCompress,
       { global: true, threshold: 0 },
     );
-};
-
-const waitFor = async (check: () => boolean, ms = 2000) => {
-  const until = Date.now() + ms;
-  while (!check() && Date.now() < until) await sleep(10);
-  return check();
 };
 
 describe.each(platforms)('@Flush() (%s)', platform => {
@@ -151,7 +146,9 @@ describe.each(platforms)('@Flush() (%s)', platform => {
     });
 
     it('sends heartbeat comments during silence', async () => {
-      const res = await rawRequest(app, '/heartbeat', { stopAfterMs: 400 });
+      const res = await rawRequest(app, '/heartbeat', {
+        onData: body => parseSseStream(body).comments.length >= 3,
+      });
       const parsed = parseSseStream(res.body);
       expect(parsed.events).toHaveLength(0);
       expect(parsed.comments.length).toBeGreaterThanOrEqual(3);
@@ -174,7 +171,8 @@ describe.each(platforms)('@Flush() (%s)', platform => {
       expect(res.status).toBe(200);
       expect(res.headers['content-type']).toMatch(/^text\/event-stream/);
       expect(res.body).toBe('');
-      await sleep(50);
+      const metrics = app.get(FlushMetrics);
+      await waitFor(() => metrics.openStreams === 0, 'no stream open after the HEAD');
       expect(probe.started.has('sse/generator')).toBe(false);
     });
 
@@ -217,10 +215,10 @@ describe.each(platforms)('@Flush() (%s)', platform => {
           setTimeout(() => reject(new Error('no first chunk')), 2000);
         });
         const left = Date.now();
-        expect(await waitFor(() => probe.stopped.has(route), 1000)).toBe(true);
+        await waitFor(() => probe.stopped.has(route), `the ${route} producer to stop`, 1000);
         expect(Date.now() - left).toBeLessThan(1000);
         const metrics = app.get(FlushMetrics);
-        expect(await waitFor(() => metrics.openStreams === 0, 1000)).toBe(true);
+        await waitFor(() => metrics.openStreams === 0, 'no open stream', 1000);
       },
     );
 
@@ -233,10 +231,12 @@ describe.each(platforms)('@Flush() (%s)', platform => {
       const req = request(`${baseUrl(app)}/flood`, res => res.pause());
       req.on('error', () => undefined);
       req.end();
-      const stopped = await waitFor(() => probe.stopped.has('flood'), 10000);
-      clearInterval(sampler);
-      req.destroy();
-      expect(stopped).toBe(true);
+      try {
+        await waitFor(() => probe.stopped.has('flood'), 'the flood producer to stop', 10_000);
+      } finally {
+        clearInterval(sampler);
+        req.destroy();
+      }
       expect(metrics.slowClientDisconnects).toBe(before + 1);
       expect(probe.floodEmitted).toBeLessThan(50 * 1024 * 1024);
       // Bound 1 MiB + socket buffers + a generous constant for the test process itself.
@@ -298,7 +298,7 @@ describe.each(platforms)('@Flush() (%s)', platform => {
       const idle = connect(Number(port), '127.0.0.1');
       await new Promise(r => idle.once('connect', r));
       const stream = rawRequest(app, '/forever');
-      await sleep(100);
+      await waitFor(() => app.get(FlushMetrics).openStreams === 1, 'the open stream');
       const started = Date.now();
       await app.close();
       expect(Date.now() - started).toBeLessThan(1000);
@@ -333,7 +333,7 @@ describe.each(platforms)('@Flush() (%s)', platform => {
           }),
         );
       }
-      expect(await waitFor(() => metrics.openStreams === 1000, 15000)).toBe(true);
+      await waitFor(() => metrics.openStreams === 1000, '1000 open streams', 15_000);
       const started = Date.now();
       await app.close();
       const took = Date.now() - started;

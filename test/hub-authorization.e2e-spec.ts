@@ -2,7 +2,8 @@ import type { INestApplication, LoggerService } from '@nestjs/common';
 import { FlushHub, FlushMetrics } from '../src/index.js';
 import { readSse } from '../src/testing/index.js';
 import { hubFixtureModule } from './fixtures/hub/hub.controller.js';
-import { rawRequest, sleep } from './utils/http.js';
+import { subscribers } from './utils/hub.js';
+import { rawRequest } from './utils/http.js';
 import { platforms, startApp } from './utils/platforms.js';
 
 /** Error lines the application logs (message and stack joined). */
@@ -16,16 +17,6 @@ class ErrorLog implements LoggerService {
     this.errors.push([message, ...rest].map(String).join('\n'));
   }
 }
-
-/** Waits, with a deadline, until `channel` has `count` local subscribers. */
-const subscribers = async (app: INestApplication, channel: string, count: number) => {
-  const metrics = app.get(FlushMetrics);
-  const until = Date.now() + 5000;
-  while ((metrics.snapshot().channels[channel] ?? 0) !== count) {
-    if (Date.now() > until) throw new Error(`no ${count} subscriber(s) on ${channel}`);
-    await sleep(5);
-  }
-};
 
 describe.each(platforms)('FlushHub channel authorization (%s)', platform => {
   let app: INestApplication;

@@ -17,8 +17,9 @@ import {
   type FlushTransportEvent,
 } from '../src/index.js';
 import { readSse, type ParsedSseEvent } from '../src/testing/index.js';
-import { waitFor } from './fixtures/hub/redis-server.js';
+import { subscribers } from './utils/hub.js';
 import { platforms, startApp } from './utils/platforms.js';
+import { waitFor } from './utils/wait.js';
 
 /**
  * The in-memory transport with a subscription that can be lost: while `lost`, live events are
@@ -101,8 +102,7 @@ describe.each(platforms)('FlushHub transport gaps (%s)', platform => {
   /** Opens a stream and waits for its subscription; `reading` settles at the `until` event. */
   const listen = async (channel: string, until: string) => {
     const reading = readSse(app, `/sse/${channel}`, { until: e => e.data === until });
-    const metrics = app.get(FlushMetrics);
-    await waitFor(() => metrics.snapshot().channels[channel] === 1, 'the subscription');
+    await subscribers(app, channel, 1);
     return { reading };
   };
 

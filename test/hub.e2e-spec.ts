@@ -6,8 +6,10 @@ import { firstValueFrom, take, toArray } from 'rxjs';
 import { FlushHub, FlushMetrics } from '../src/index.js';
 import { baseUrl, readSse, type ParsedSseEvent } from '../src/testing/index.js';
 import { hubFixtureModule } from './fixtures/hub/hub.controller.js';
-import { rawRequest, sleep } from './utils/http.js';
+import { subscribers } from './utils/hub.js';
+import { rawRequest } from './utils/http.js';
 import { platforms, startApp } from './utils/platforms.js';
+import { delay, waitFor } from './utils/wait.js';
 
 /** The raw body of a GET, read until `done(body)` holds (5 s at most). */
 const readUntil = (
@@ -58,17 +60,16 @@ describe.each(platforms)('FlushHub (%s)', platform => {
     const publishing = (async () => {
       for (let i = 0; i < total; i++) {
         await hub.publish(channel, { i });
-        await sleep(5);
+        await delay(5); // the producer's pace
       }
     })();
     const server = app.getHttpServer() as Server;
     for (const cut of [15, 35]) {
-      while (got.length < cut) await sleep(2);
+      await waitFor(() => got.length >= cut, `${cut} events before the cut`, 10_000, 2);
       server.closeAllConnections(); // the server drops the stream mid-flight
     }
     await publishing;
-    const until = Date.now() + 5000;
-    while (got.length < total && Date.now() < until) await sleep(10);
+    await waitFor(() => got.length >= total, `all ${total} events (got ${got.length})`);
     es.close();
     expect(opens).toBeGreaterThanOrEqual(3);
     expect(got.map(e => JSON.parse(e.data).i)).toEqual([...Array(total).keys()]);
@@ -83,7 +84,7 @@ describe.each(platforms)('FlushHub (%s)', platform => {
       headers: { 'last-event-id': ids[4] },
       count: 8,
     });
-    await sleep(50);
+    await subscribers(app, channel, 1);
     for (let i = 10; i < 13; i++) ids.push(await hub.publish(channel, { i }, { event: 'tick' }));
     const { items } = await reading;
     expect(items).toEqual(
@@ -108,7 +109,7 @@ describe.each(platforms)('FlushHub (%s)', platform => {
     const storm = (async () => {
       for (let i = 500; i < 1000; i++) {
         await localHub.publish(channel, i);
-        if (i % 50 === 0) await sleep(1);
+        if (i % 50 === 0) await delay(1); // a storm that still lets I/O run
       }
     })();
     const [{ items }] = await Promise.all([reading, storm]);
@@ -183,16 +184,12 @@ describe.each(platforms)('FlushHub (%s)', platform => {
           req.end();
         }),
     );
-    const until = Date.now() + 15000;
-    while ((metrics.snapshot().channels[channel] ?? 0) < 1000 && Date.now() < until)
-      await sleep(20);
-    expect(metrics.snapshot().channels[channel]).toBe(1000);
+    await subscribers(app, channel, 1000, 15_000);
     for (let i = 0; i < 5; i++) await hub.publish(channel, { i });
     await Promise.all(done);
     sockets.forEach(s => s.destroy());
     expect(counts.filter(c => c === 5)).toHaveLength(1000);
-    const after = Date.now() + 3000;
-    while ((metrics.snapshot().channels[channel] ?? 0) > 0 && Date.now() < after) await sleep(20);
+    await subscribers(app, channel, 0);
     expect(metrics.snapshot().channels[channel]).toBeUndefined();
   }, 60000);
 
@@ -224,7 +221,7 @@ describe.each(platforms)('FlushHub (%s)', platform => {
     expect(denied.status).toBe(403);
     expect(denied.headers['content-type']).toMatch(/json/);
     const allowed = readSse(app, '/sse/private:room', { headers: { 'x-user': 'admin' }, count: 1 });
-    await sleep(50);
+    await subscribers(app, 'private:room', 1);
     await hub.publish('private:room', 'secret');
     expect((await allowed).items[0].data).toBe('secret');
   });
@@ -242,7 +239,7 @@ describe.each(platforms)('FlushHub (%s)', platform => {
         until: e => e.data === 'last',
         timeoutMs: 15000,
       });
-      while ((metrics.snapshot().channels[channel] ?? 0) < 2) await sleep(10);
+      await subscribers(app, channel, 2);
       // Publish until the paused client's queue passes the bound (4 MiB by default) on top of
       // whatever the kernel's socket buffers absorb (several MiB on loopback, varying by run).
       const big = 'x'.repeat(20 * 1024);
@@ -264,6 +261,20 @@ describe.each(platforms)('FlushHub (%s)', platform => {
   );
 
   it('exposes hub figures from code', async () => {
+    // Its own traffic: a publish, a delivery, a replay and a resync (no reliance on earlier tests).
+    const channel = `figures-${platform}`;
+    const first = await hub.publish(channel, 'a');
+    await hub.publish(channel, 'b');
+    const replayed = await readSse(app, `/sse/${channel}`, {
+      headers: { 'last-event-id': first },
+      count: 1,
+    });
+    expect(replayed.items[0].data).toBe('b');
+    const resynced = await readSse(app, `/sse/${channel}`, {
+      headers: { 'last-event-id': '1-0' },
+      count: 1,
+    });
+    expect(resynced.items[0].event).toBe('resync');
     const snapshot = app.get(FlushMetrics).snapshot();
     expect(snapshot.published).toBeGreaterThan(0);
     expect(snapshot.delivered).toBeGreaterThan(0);
@@ -278,7 +289,7 @@ describe.each(platforms)('FlushHub (%s)', platform => {
     const b = firstValueFrom(
       hub.stream('once', { skipAuthorization: true }).pipe(take(1), toArray()),
     );
-    await sleep(10);
+    await subscribers(app, 'once', 2);
     await hub.publish('once', { big: 'x'.repeat(1000) });
     const [[ea], [eb]] = await Promise.all([a, b]);
     expect(ea).toBe(eb);
@@ -292,16 +303,18 @@ describe.each(platforms)('FlushHub (%s)', platform => {
     it('writes each hub frame as encoded once: exact bytes, hub ids, counted in the figures', async () => {
       const channel = `bytes-${platform}`;
       const metrics = app.get(FlushMetrics);
-      const reading = rawRequest(app, `/sse/${channel}`, { stopAfterMs: 400 });
-      while ((metrics.snapshot().channels[channel] ?? 0) < 1) await sleep(5);
+      const reading = rawRequest(app, `/sse/${channel}`, {
+        onData: body => body.endsWith('data: lines\n\n'), // the last frame
+      });
+      await subscribers(app, channel, 1);
       const bytesBefore = metrics.bytesWritten;
       const a = await hub.publish(channel, { n: 1 }, { event: 'tick' });
       const b = await hub.publish(channel, 'two\nlines');
+      const frames = `event: tick\nid: ${a}\ndata: {"n":1}\n\nid: ${b}\ndata: two\ndata: lines\n\n`;
       const res = await reading;
       expect(res.status).toBe(200);
       expect(res.headers['content-type']).toMatch(/^text\/event-stream/);
       expect(res.headers['cache-control']).toContain('no-transform');
-      const frames = `event: tick\nid: ${a}\ndata: {"n":1}\n\nid: ${b}\ndata: two\ndata: lines\n\n`;
       // Nest's SseStream opens the body with one blank line; every event after it is ours.
       expect(res.body).toBe(`\n${frames}`);
       expect(metrics.bytesWritten - bytesBefore).toBe(Buffer.byteLength(frames));
@@ -311,7 +324,7 @@ describe.each(platforms)('FlushHub (%s)', platform => {
       const channel = `failing-${platform}`;
       const metrics = app.get(FlushMetrics);
       const reading = rawRequest(app, `/sse-failing/${channel}`);
-      while ((metrics.snapshot().channels[channel] ?? 0) < 1) await sleep(5);
+      await subscribers(app, channel, 1);
       const ok = await hub.publish(channel, 'ok');
       await hub.publish(channel, 'boom');
       const res = await reading;
@@ -325,9 +338,8 @@ describe.each(platforms)('FlushHub (%s)', platform => {
 
     it('turns an event it cannot serialize into the same error event, and nothing after it', async () => {
       const channel = `bigint-${platform}`;
-      const metrics = app.get(FlushMetrics);
       const reading = rawRequest(app, `/sse-failing/${channel}`);
-      while ((metrics.snapshot().channels[channel] ?? 0) < 1) await sleep(5);
+      await subscribers(app, channel, 1);
       const ok = await hub.publish(channel, 'ok');
       await hub.publish(channel, 'bigint');
       await hub.publish(channel, 'after');
@@ -345,7 +357,13 @@ describe.each(platforms)('FlushHub (%s)', platform => {
       expect(res.status).toBe(200);
       expect(res.headers['content-type']).toMatch(/^text\/event-stream/);
       expect(res.body).toBe('');
-      await sleep(50);
+      // A GET after it, on the same channel: once it is subscribed, a subscription the HEAD left
+      // behind would show as a second one.
+      const marker = readSse(app, `/sse/${channel}`, { count: 1 });
+      await subscribers(app, channel, 1);
+      await hub.publish(channel, 'marker');
+      expect((await marker).items[0].data).toBe('marker');
+      await subscribers(app, channel, 0);
       expect(app.get(FlushMetrics).snapshot().channels[channel]).toBeUndefined();
     });
 
@@ -355,10 +373,11 @@ describe.each(platforms)('FlushHub (%s)', platform => {
       ]);
       const channel = `beat-${platform}`;
       const metrics = local.get(FlushMetrics);
-      const reading = rawRequest(local, `/sse/${channel}`);
-      while ((metrics.snapshot().channels[channel] ?? 0) < 1) await sleep(5);
+      let body = '';
+      const reading = rawRequest(local, `/sse/${channel}`, { onData: b => void (body = b) });
+      await subscribers(local, channel, 1);
       const id = await local.get(FlushHub).publish(channel, 'hello');
-      await sleep(450);
+      await waitFor(() => (body.match(/^:$/gm) ?? []).length >= 2, 'two heartbeats', 5000);
       await local.close();
       const res = await reading;
       expect(res.complete).toBe(true);

@@ -12,13 +12,11 @@ import type { Observable } from 'rxjs';
 import { FlushHub, FlushModule, LastEventId } from '../src/index.js';
 import { RedisFlushTransport } from '../src/redis.js';
 import { readSse, type ParsedSseEvent } from '../src/testing/index.js';
-import { waitFor } from './fixtures/hub/redis-server.js';
+import { delay, waitFor } from './utils/wait.js';
 import { platforms, startApp } from './utils/platforms.js';
 
 const REDIS_URL = process.env.REDIS_URL;
 const describeRedis = REDIS_URL ? describe : describe.skip;
-
-const sleep = (ms: number) => new Promise<void>(resolve => setTimeout(resolve, ms));
 
 @Controller()
 class NewsController {
@@ -135,7 +133,7 @@ describeRedis.each(platforms)(
       const publishing = (async () => {
         for (let i = 0; !stop; i++) {
           published.push({ id: await hubA.publish('news', String(i)), at: Date.now() });
-          await sleep(10);
+          await delay(10); // the producer's pace
         }
       })();
 

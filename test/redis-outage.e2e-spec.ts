@@ -16,7 +16,8 @@ import {
 import type { Observable } from 'rxjs';
 import { Flush, FlushHub, FlushModule, LastEventId } from '../src/index.js';
 import { RedisFlushTransport } from '../src/redis.js';
-import { freePort, startRedis, stopRedis, waitFor } from './fixtures/hub/redis-server.js';
+import { freePort, startRedis, stopRedis } from './utils/redis-server.js';
+import { waitFor } from './utils/wait.js';
 import { rawRequest } from './utils/http.js';
 import { platforms, startApp } from './utils/platforms.js';
 

@@ -7,10 +7,12 @@ import { fileURLToPath } from 'node:url';
 import type { INestApplication } from '@nestjs/common';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { AppModule } from '../sample/app.module.js';
+import { CHAT_CHANNEL } from '../sample/chat/chat.controller.js';
 import { compareEventIds, isEventId } from '../src/index.js';
 import { baseUrl } from '../src/testing/index.js';
-import { sleep } from './utils/http.js';
+import { subscribers } from './utils/hub.js';
 import { platforms, startApp } from './utils/platforms.js';
+import { waitFor } from './utils/wait.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const hasChromium = existsSync(CHROMIUM);
@@ -181,6 +183,8 @@ describeWithChromium('sample page in headless Chromium', () => {
           'resume',
         );
 
+        // The server has let go of the page's chat stream: nothing can reach the page now.
+        await subscribers(app, CHAT_CHANNEL, 0);
         // Someone else posts while this page is offline (plain HTTP, not the page).
         const res = await fetch(`${base}/api/chat`, {
           method: 'POST',
@@ -191,7 +195,6 @@ describeWithChromium('sample page in headless Chromium', () => {
         const posted = (await res.json()) as { code: number; data: { id: string } };
         expect(posted.code).toBe(0);
         const missedId = posted.data.id;
-        await sleep(400);
         expect(
           await page.locator(`${byTestId('chat-message')}[data-id="${missedId}"]`).count(),
         ).toBe(0);
@@ -205,15 +208,14 @@ describeWithChromium('sample page in headless Chromium', () => {
             document.querySelector('[data-testid="chat-status"]')?.getAttribute('data-state') ===
             'live',
         );
-        await sleep(1000); // room for a duplicate to show up, if there were one
+        // And live again after the resume. Events arrive in order: once this live one is shown,
+        // a duplicate of the replayed one would be shown too.
+        await send('Back online');
         expect(await missed.count()).toBe(1);
         expect(await missed.getAttribute('data-replayed')).toBe('true');
         expect(await missed.locator(byTestId('chat-message-text')).innerText()).toBe(
           'Posted while you were away',
         );
-
-        // And live again after the resume.
-        await send('Back online');
         const messages = await page.$$eval('[data-testid="chat-message"]', els =>
           els.map(el => ({
             id: el.getAttribute('data-id') ?? '',
@@ -235,21 +237,25 @@ describeWithChromium('sample page in headless Chromium', () => {
       async () => {
         await page.click(byTestId('llm-ask'));
         const lengths: number[] = [];
-        const deadline = Date.now() + 25000;
         let state = '';
-        while (Date.now() < deadline) {
-          const snapshot = await page.evaluate(() => ({
-            length: document.getElementById('llm-text')?.textContent?.length ?? 0,
-            state:
-              document.querySelector('[data-testid="llm-status"]')?.getAttribute('data-state') ??
-              '',
-          }));
-          lengths.push(snapshot.length);
-          state = snapshot.state;
-          if (state !== 'streaming') break;
-          if (lengths.length === 40) await shot('llm-streaming');
-          await sleep(50);
-        }
+        // Sampled every 50 ms while it streams, to see it grow.
+        await waitFor(
+          async () => {
+            const snapshot = await page.evaluate(() => ({
+              length: document.getElementById('llm-text')?.textContent?.length ?? 0,
+              state:
+                document.querySelector('[data-testid="llm-status"]')?.getAttribute('data-state') ??
+                '',
+            }));
+            lengths.push(snapshot.length);
+            state = snapshot.state;
+            if (lengths.length === 40 && state === 'streaming') await shot('llm-streaming');
+            return state !== 'streaming';
+          },
+          'the LLM answer to finish',
+          25_000,
+          50,
+        );
         expect(state).toBe('done');
         const final = (await text('llm-text')).length;
         expect(final).toBeGreaterThan(200);
@@ -269,20 +275,23 @@ describeWithChromium('sample page in headless Chromium', () => {
         expect(await page.locator(byTestId('export-rows')).inputValue()).toBe('2000');
         await page.click(byTestId('export-start'));
         const seen = new Set<number>();
-        const deadline = Date.now() + 20000;
-        while (Date.now() < deadline) {
-          const now = Number(
-            await page.locator(byTestId('export-progress')).getAttribute('aria-valuenow'),
-          );
-          seen.add(now);
-          if (
-            (await page.locator(byTestId('export-status')).getAttribute('data-state')) !==
-              'streaming' &&
-            now === 100
-          )
-            break;
-          await sleep(25);
-        }
+        // Sampled every 25 ms while it runs, to see the bar move.
+        await waitFor(
+          async () => {
+            const now = Number(
+              await page.locator(byTestId('export-progress')).getAttribute('aria-valuenow'),
+            );
+            seen.add(now);
+            return (
+              now === 100 &&
+              (await page.locator(byTestId('export-status')).getAttribute('data-state')) !==
+                'streaming'
+            );
+          },
+          'the export to reach 100%',
+          20_000,
+          25,
+        );
         expect(await text('export-percent')).toBe('100%');
         expect(await page.locator(byTestId('export-progress')).getAttribute('aria-valuenow')).toBe(
           '100',
@@ -337,8 +346,6 @@ describeWithChromium('sample page in headless Chromium', () => {
             'stopped',
         );
         const stoppedAt = (await text('llm-text')).length;
-        await sleep(500);
-        expect((await text('llm-text')).length).toBe(stoppedAt);
         // The server saw the client leave: only the ticker and chat streams remain open.
         const openStreams = async () => {
           const stats = (await (await fetch(`${base}/api/stats`)).json()) as {
@@ -346,9 +353,14 @@ describeWithChromium('sample page in headless Chromium', () => {
           };
           return stats.data.openStreams;
         };
-        const deadline = Date.now() + 3000;
-        while ((await openStreams()) !== 2 && Date.now() < deadline) await sleep(100);
-        expect(await openStreams()).toBe(2);
+        await waitFor(
+          async () => (await openStreams()) === 2,
+          'the LLM stream to close',
+          3000,
+          100,
+        );
+        // Its stream is gone on the server: the text can no longer grow.
+        expect((await text('llm-text')).length).toBe(stoppedAt);
         expect(pageErrors).toEqual([]);
       },
       TIMEOUT,

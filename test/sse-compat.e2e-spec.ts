@@ -6,8 +6,9 @@ import {
   sseCompatModule,
   sseSignalSeen,
 } from './fixtures/sse-compat/sse-compat.controller.js';
-import { rawRequest, sleep, type RawResponse } from './utils/http.js';
+import { rawRequest, type RawResponse } from './utils/http.js';
 import { nestAtLeast, platforms, startApp } from './utils/platforms.js';
+import { waitFor } from './utils/wait.js';
 
 const HEADERS = [
   'content-type',
@@ -163,8 +164,7 @@ describe.each(platforms)('Nest @Sse() served by nestjs-flush (%s)', platform => 
       const res = await rawRequest(withFlush, '/compat/signal', { stopAfterBytes: 10 });
       expect(res.body).toContain('data: open');
       expect(sseSignalSeen.received).toBe(true);
-      const deadline = Date.now() + 2000;
-      while (sseSignalSeen.aborts === 0 && Date.now() < deadline) await sleep(10);
+      await waitFor(() => sseSignalSeen.aborts > 0, 'the @SseSignal() abort', 2000);
       expect(sseSignalSeen.aborts).toBe(1);
     },
   );

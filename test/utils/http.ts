@@ -22,6 +22,11 @@ export const rawRequest = (
     body?: string;
     stopAfterMs?: number;
     stopAfterBytes?: number;
+    /**
+     * Called with the body so far after each chunk, to wait on what has arrived mid-stream; the
+     * read stops (incomplete) once it returns true.
+     */
+    onData?: (bodySoFar: string) => boolean | void;
   } = {},
 ): Promise<RawResponse> =>
   new Promise((resolve, reject) => {
@@ -55,6 +60,8 @@ export const rawRequest = (
           chunks.push({ at: Date.now() - started, data });
           size += data.length;
           if (options.stopAfterBytes !== undefined && size >= options.stopAfterBytes) done(false);
+          else if (options.onData?.(Buffer.concat(chunks.map(c => c.data)).toString('utf8')))
+            done(false);
         });
         res.on('end', () => done(res.complete));
         res.on('error', () => done(false));
@@ -64,5 +71,3 @@ export const rawRequest = (
     req.on('error', reject);
     req.end(options.body);
   });
-
-export const sleep = (ms: number) => new Promise(r => setTimeout(r, ms));
