@@ -5,6 +5,7 @@ import { ExclusionModule, WithoutFlushModule } from './fixtures/exclusion/exclus
 import { JsonExceptionFilter } from './fixtures/exclusion/json-exception.filter.js';
 import { rawRequest } from './utils/http.js';
 import { platforms, startApp } from './utils/platforms.js';
+import { waitFor } from './utils/wait.js';
 
 /** Collects what Nest logs, to prove there is no ERR_HTTP_HEADERS_SENT. */
 class CollectingLogger implements LoggerService {
@@ -105,11 +106,22 @@ describe.each(platforms)('interceptor exclusion (%s)', platform => {
       expect(items.map(e => e.data)).toEqual(['{"i":0}', '{"i":1}']);
     });
 
+    /**
+     * A marker: one more failing stream, whose failure is logged. Once the log holds `total`
+     * failure lines (counted since the test cleared it), whatever the requests before the marker
+     * logged is in too.
+     */
+    const failureLines = () => logger.lines.filter(l => l.includes('failed after its headers'));
+    const loggedAfter = async (total: number) => {
+      await rawRequest(app, '/fails');
+      await waitFor(() => failureLines().length === total, `${total} stream failure log line(s)`);
+    };
+
     it('lets a @StreamingRoute() write the response itself, without envelope or ERR_HTTP_HEADERS_SENT', async () => {
       logger.lines.length = 0;
       const res = await readText(app, '/raw');
       expect(res.items.join('')).toBe('one\ntwo\n');
-      await new Promise(r => setTimeout(r, 50));
+      await loggedAfter(1);
       expect(logger.lines.join('\n')).not.toMatch(/HEADERS_SENT|Cannot set headers/);
     });
 
@@ -129,7 +141,7 @@ describe.each(platforms)('interceptor exclusion (%s)', platform => {
       expect(res.body).toContain('event: error\n');
       expect(res.body).toContain('data: Internal server error\n');
       expect(res.body).not.toContain('hunter2');
-      await new Promise(r => setTimeout(r, 50));
+      await loggedAfter(2); // its own failure, then the marker's
       expect(logger.lines.join('\n')).not.toMatch(/HEADERS_SENT|Cannot set headers/);
     });
 
