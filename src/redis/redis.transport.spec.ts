@@ -1,7 +1,6 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
-import { createServer } from 'node:net';
 import { Redis } from 'ioredis';
 import {
   compareEventIds,
@@ -13,9 +12,10 @@ import {
   RedisFlushTransportError,
   type RedisFlushTransportOptions,
 } from './redis.transport.js';
+import { freePort, startRedis, stopRedis } from '../../test/utils/redis-server.js';
+import { delay, waitFor } from '../../test/utils/wait.js';
 
 const REDIS_URL = process.env.REDIS_URL;
-const REDIS_SERVER = process.env.REDIS_SERVER ?? '/usr/bin/redis-server';
 
 if (!REDIS_URL) {
   console.warn(
@@ -26,15 +26,8 @@ if (!REDIS_URL) {
 
 const describeRedis = REDIS_URL ? describe : describe.skip;
 
-const sleep = (ms: number) => new Promise<void>(resolve => setTimeout(resolve, ms));
-
-const waitFor = async (condition: () => boolean, what: string, timeoutMs = 5000): Promise<void> => {
-  const end = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > end) throw new Error(`Timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(20);
-  }
-};
+/** Lets the fakes' pending callbacks and promise chains run: one turn of the event loop, no fixed time. */
+const settle = () => new Promise<void>(resolve => setImmediate(resolve));
 
 const msOf = (id: string): number => Number(id.split('-')[0]);
 
@@ -48,54 +41,6 @@ const recordingLogger = () => {
     error: (m: unknown) => void lines.push(`error: ${String(m)}`),
   };
 };
-
-const freePort = (): Promise<number> =>
-  new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() =>
-        typeof address === 'object' && address
-          ? resolve(address.port)
-          : reject(new Error('no port')),
-      );
-    });
-  });
-
-/** A throwaway redis-server that keeps nothing on disk. */
-const startRedis = (port: number): Promise<ChildProcess> =>
-  new Promise((resolve, reject) => {
-    const child = spawn(
-      REDIS_SERVER,
-      ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
-      { stdio: ['ignore', 'pipe', 'pipe'] },
-    );
-    let output = '';
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`redis-server did not start:\n${output}`));
-    }, 5000);
-    child.once('error', err => {
-      clearTimeout(timer);
-      reject(err);
-    });
-    child.stdout.on('data', (chunk: Buffer) => {
-      output += chunk.toString();
-      if (output.includes('Ready to accept connections')) {
-        clearTimeout(timer);
-        resolve(child);
-      }
-    });
-    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  });
-
-const stopRedis = (child: ChildProcess): Promise<void> =>
-  new Promise(resolve => {
-    if (child.exitCode !== null || child.signalCode !== null) return resolve();
-    child.once('exit', () => resolve());
-    child.kill('SIGKILL'); // a crash, as far as clients can tell
-  });
 
 /** A client double that can drop and restore its connection on command, as ioredis reports it. */
 class FakeClient extends EventEmitter implements RedisClientLike {
@@ -184,12 +129,13 @@ describe('RedisFlushTransport (client doubles)', () => {
     expect(pub.calls).toEqual([]);
 
     sub.restore();
-    await sleep(10);
+    await waitFor(() => sub.channels.size === 2, 'the re-subscription');
     expect([...sub.channels].sort()).toEqual(['p:a', 'p:b']);
+    await settle();
     expect(gaps).toEqual([]); // a refill now would fail: it reads through the publisher
 
     pub.restore();
-    await sleep(10);
+    await waitFor(() => gaps.length === 2, 'two closed gaps');
     expect(gaps.sort()).toEqual(['a closed', 'b closed']);
     expect(transport.health()).toEqual({
       connected: true,
@@ -213,10 +159,10 @@ describe('RedisFlushTransport (client doubles)', () => {
     pub.drop();
     expect(gaps.sort()).toEqual(['a open', 'b open']);
     pub.restore();
-    await sleep(10);
+    await settle();
     expect(gaps.sort()).toEqual(['a open', 'b open']);
     sub.restore();
-    await sleep(10);
+    await waitFor(() => gaps.length === 4, 'two closed gaps');
     expect(gaps.sort()).toEqual(['a closed', 'a open', 'b closed', 'b open']);
 
     await transport.close();
@@ -383,7 +329,8 @@ describeRedis('RedisFlushTransport (real Redis)', () => {
     it('answers resync for unknown, malformed and future ids, with the newest id', async () => {
       const transport = make();
       const first = await transport.publish('s', { data: 'a' });
-      await sleep(5); // the next id gets a later millisecond
+      // The next id gets a later millisecond (ids carry Redis's clock, the same machine's).
+      await waitFor(() => Date.now() > msOf(first.id) + 1, 'a later millisecond', 1000, 1);
       const last = await transport.publish('s', { data: 'b' });
       expect(msOf(last.id)).toBeGreaterThan(msOf(first.id));
       const resync = { status: 'resync', lastId: last.id };
@@ -461,7 +408,8 @@ describeRedis('RedisFlushTransport (real Redis)', () => {
     it('trims by age on the Redis clock (historyMaxAgeMs)', async () => {
       const transport = make({ historyMaxAgeMs: 50, trimming: 'exact' });
       const old = await transport.publish('aged', { data: 'old' });
-      await sleep(120);
+      // The old entry becomes older than historyMaxAgeMs (Redis's clock is this machine's).
+      await waitFor(() => Date.now() - msOf(old.id) > 120, 'the old entry to age', 1000, 5);
       const fresh = await transport.publish('aged', { data: 'fresh' });
       expect(await admin.xlen(`${prefix}aged`)).toBe(1);
       expect(await transport.replay('aged', old.id)).toEqual({
@@ -521,7 +469,12 @@ describeRedis('RedisFlushTransport (real Redis)', () => {
         () => onA.events.length >= 20 && onB.events.length >= 20,
         '20 events on both instances',
       );
-      await sleep(50); // anything extra (a double delivery) would have arrived by now
+      // A marker after them: delivery is ordered, so a double delivery would come first.
+      ids.push((await a.publish('shared', { data: 'marker' })).id);
+      await waitFor(
+        () => onA.events.length >= 21 && onB.events.length >= 21,
+        'the marker on both instances',
+      );
       expect(onA.events.map(e => e.id)).toEqual(ids);
       expect(onB.events.map(e => e.id)).toEqual(ids);
     });
@@ -676,7 +629,7 @@ describeRedis('RedisFlushTransport (real Redis)', () => {
             () => failures.push('resolved'),
             (err: unknown) => failures.push(err),
           );
-          await sleep(100);
+          await delay(100); // the producer's pace during the outage
         }
         expect(failures.length).toBeGreaterThanOrEqual(10);
         for (const failure of failures) expect(failure).toBeInstanceOf(RedisFlushTransportError);
@@ -723,7 +676,7 @@ describeRedis('RedisFlushTransport (real Redis)', () => {
             /^log: Redis available again after \d+ ms \(last error: .*ECONNREFUSED.*\); refilling what 2 channel\(s\) missed\.$/,
           ),
         ]);
-        await sleep(50);
+        await settle(); // Node reports an unhandled rejection once the microtasks have run
         expect(unhandled).toEqual([]);
       } finally {
         process.off('unhandledRejection', onUnhandled);
