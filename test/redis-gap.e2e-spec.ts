@@ -1,41 +1,15 @@
 import { randomUUID } from 'node:crypto';
-import {
-  Controller,
-  Module,
-  Sse,
-  type INestApplication,
-  type MessageEvent,
-  type Type,
-} from '@nestjs/common';
+import type { INestApplication } from '@nestjs/common';
 import { Redis } from 'ioredis';
-import type { Observable } from 'rxjs';
-import { FlushHub, FlushModule, LastEventId } from '../src/index.js';
+import { FlushHub } from '../src/index.js';
 import { RedisFlushTransport } from '../src/redis.js';
 import { readSse, type ParsedSseEvent } from '../src/testing/index.js';
+import { channelsInstance } from './fixtures/channels/channels.controller.js';
 import { delay, waitFor } from './utils/wait.js';
 import { platforms, startApp } from './utils/platforms.js';
 
 const REDIS_URL = process.env.REDIS_URL;
 const describeRedis = REDIS_URL ? describe : describe.skip;
-
-@Controller()
-class NewsController {
-  constructor(private readonly hub: FlushHub) {}
-
-  @Sse('news')
-  news(@LastEventId() lastEventId?: string): Observable<MessageEvent> {
-    return this.hub.stream('news', { lastEventId });
-  }
-}
-
-const instance = (transport: RedisFlushTransport): Type => {
-  @Module({
-    imports: [FlushModule.forRoot({ heartbeatIntervalMs: false, transport })],
-    controllers: [NewsController],
-  })
-  class Instance {}
-  return Instance;
-};
 
 /** Ids of the Redis clients named `name` (CLIENT LIST). */
 const clientIds = async (admin: Redis, name: string): Promise<string[]> =>
@@ -100,9 +74,9 @@ describeRedis.each(platforms)(
         logger: false,
       });
       a = await startApp(platform, [
-        instance(new RedisFlushTransport({ url: REDIS_URL, keyPrefix, logger: false })),
+        channelsInstance(new RedisFlushTransport({ url: REDIS_URL, keyPrefix, logger: false })),
       ]);
-      b = await startApp(platform, [instance(transportB)]);
+      b = await startApp(platform, [channelsInstance(transportB)]);
     });
 
     afterAll(async () => {
@@ -118,7 +92,7 @@ describeRedis.each(platforms)(
     it('delivers every event in order (or a resync) after its subscriber connection is back 1.5 s before its publisher', async () => {
       const hubA = a.get(FlushHub);
       let received: readonly ParsedSseEvent[] = [];
-      const reading = readSse(b, '/news', {
+      const reading = readSse(b, '/sse/news', {
         until: (e, all) => ((received = all), e.data === 'end'),
         timeoutMs: 20_000,
       });

@@ -1,21 +1,8 @@
 import type { ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import {
-  Body,
-  Controller,
-  Get,
-  Module,
-  Param,
-  Post,
-  Sse,
-  type INestApplication,
-  type LoggerService,
-  type MessageEvent,
-  type Type,
-} from '@nestjs/common';
-import type { Observable } from 'rxjs';
-import { Flush, FlushHub, FlushModule, LastEventId } from '../src/index.js';
+import type { INestApplication, LoggerService } from '@nestjs/common';
 import { RedisFlushTransport } from '../src/redis.js';
+import { channelsInstance } from './fixtures/channels/channels.controller.js';
 import { freePort, startRedis, stopRedis } from './utils/redis-server.js';
 import { waitFor } from './utils/wait.js';
 import { rawRequest } from './utils/http.js';
@@ -23,39 +10,6 @@ import { platforms, startApp } from './utils/platforms.js';
 
 const REDIS_URL = process.env.REDIS_URL;
 const describeRedis = REDIS_URL ? describe : describe.skip;
-
-@Controller()
-class OutageController {
-  constructor(private readonly hub: FlushHub) {}
-
-  @Post('publish/:channel')
-  async publish(@Param('channel') channel: string, @Body() body: { data: unknown }) {
-    return { id: await this.hub.publish(channel, body.data) };
-  }
-
-  @Sse('sse/:channel')
-  sse(
-    @Param('channel') channel: string,
-    @LastEventId() lastEventId?: string,
-  ): Observable<MessageEvent> {
-    return this.hub.stream(channel, { lastEventId });
-  }
-
-  @Get('flush/:channel')
-  @Flush()
-  flush(@Param('channel') channel: string) {
-    return this.hub.stream(channel);
-  }
-}
-
-const outageModule = (transport: RedisFlushTransport): Type => {
-  @Module({
-    imports: [FlushModule.forRoot({ heartbeatIntervalMs: false, transport })],
-    controllers: [OutageController],
-  })
-  class OutageModule {}
-  return OutageModule;
-};
 
 /** Every line the application logs, at every level. */
 class RecordingLogger implements LoggerService {
@@ -106,7 +60,7 @@ describeRedis.each(platforms)('FlushHub during a Redis outage (%s)', platform =>
       commandTimeoutMs: 1000,
       redisOptions: { retryStrategy: () => 50 },
     });
-    app = await startApp(platform, [outageModule(transport)], a => a.useLogger(logger));
+    app = await startApp(platform, [channelsInstance(transport)], a => a.useLogger(logger));
   });
 
   afterAll(async () => {

@@ -1,18 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import {
-  Controller,
-  Module,
-  Sse,
-  type INestApplication,
-  type MessageEvent,
-  type Type,
-} from '@nestjs/common';
+import type { INestApplication } from '@nestjs/common';
 import { EventSource } from 'eventsource';
 import { Redis } from 'ioredis';
-import type { Observable } from 'rxjs';
-import { FlushHub, FlushModule, LastEventId } from '../src/index.js';
+import { FlushHub } from '../src/index.js';
 import { RedisFlushTransport } from '../src/redis.js';
 import { baseUrl } from '../src/testing/index.js';
+import { channelsInstance } from './fixtures/channels/channels.controller.js';
 import { platforms, startApp } from './utils/platforms.js';
 import { waitFor } from './utils/wait.js';
 
@@ -26,31 +19,6 @@ if (!REDIS_URL) {
 }
 
 const describeRedis = REDIS_URL ? describe : describe.skip;
-
-@Controller()
-class NewsController {
-  constructor(private readonly hub: FlushHub) {}
-
-  @Sse('news')
-  news(@LastEventId() lastEventId?: string): Observable<MessageEvent> {
-    return this.hub.stream('news', { lastEventId });
-  }
-}
-
-/** One application instance: its own FlushModule with its own Redis transport. */
-const instanceModule = (keyPrefix: string): Type => {
-  @Module({
-    imports: [
-      FlushModule.forRoot({
-        heartbeatIntervalMs: false,
-        transport: new RedisFlushTransport({ url: REDIS_URL, keyPrefix, logger: false }),
-      }),
-    ],
-    controllers: [NewsController],
-  })
-  class InstanceModule {}
-  return InstanceModule;
-};
 
 interface Received {
   type: string;
@@ -100,8 +68,12 @@ describeRedis.each(platforms)('RedisFlushTransport across two instances (%s)', p
 
   beforeAll(async () => {
     admin = new Redis(REDIS_URL!);
-    a = await startApp(platform, [instanceModule(keyPrefix)]);
-    b = await startApp(platform, [instanceModule(keyPrefix)]);
+    a = await startApp(platform, [
+      channelsInstance(new RedisFlushTransport({ url: REDIS_URL, keyPrefix, logger: false })),
+    ]);
+    b = await startApp(platform, [
+      channelsInstance(new RedisFlushTransport({ url: REDIS_URL, keyPrefix, logger: false })),
+    ]);
   });
 
   afterEach(() => {
@@ -120,7 +92,7 @@ describeRedis.each(platforms)('RedisFlushTransport across two instances (%s)', p
     const hubA = a.get(FlushHub);
     const hubB = b.get(FlushHub);
 
-    const onA = connect(a, '/news');
+    const onA = connect(a, '/sse/news');
     sources.push(onA.source);
     await onA.opened;
     await subscribed(1);
@@ -143,7 +115,7 @@ describeRedis.each(platforms)('RedisFlushTransport across two instances (%s)', p
     const fourth = await hubB.publish('news', { n: 4 });
 
     // It reconnects to B with Last-Event-ID: exactly the later events, then live ones.
-    const onB = connect(b, '/news', lastSeenOnA);
+    const onB = connect(b, '/sse/news', lastSeenOnA);
     sources.push(onB.source);
     await onB.opened;
     await waitFor(() => onB.received.length === 2, 'the two missed events on B');
@@ -162,7 +134,7 @@ describeRedis.each(platforms)('RedisFlushTransport across two instances (%s)', p
 
   it('answers a Last-Event-ID that no instance knows with a resync event carrying the newest id', async () => {
     const newest = await a.get(FlushHub).publish('news', { n: 'latest' });
-    const client = connect(b, '/news', '1-0');
+    const client = connect(b, '/sse/news', '1-0');
     sources.push(client.source);
     await client.opened;
     await waitFor(() => client.received.length === 1, 'the resync event');

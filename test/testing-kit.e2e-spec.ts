@@ -1,49 +1,10 @@
-import {
-  Controller,
-  Get,
-  Module,
-  Param,
-  Sse,
-  type INestApplication,
-  type MessageEvent,
-} from '@nestjs/common';
-import type { Observable } from 'rxjs';
-import {
-  Flush,
-  FLUSH_OPTIONS,
-  FlushHub,
-  FlushModule,
-  LastEventId,
-  type ResolvedFlushOptions,
-} from '../src/index.js';
+import type { INestApplication } from '@nestjs/common';
+import { FLUSH_OPTIONS, FlushHub, type ResolvedFlushOptions } from '../src/index.js';
 import { FlushTestingModule, RecordingFlushTransport, readSse } from '../src/testing/index.js';
+import { ChannelsModule, channelsInstance } from './fixtures/channels/channels.controller.js';
 import { subscribers } from './utils/hub.js';
 import { rawRequest } from './utils/http.js';
 import { platforms, startApp } from './utils/platforms.js';
-
-/** What a user's application would have: hub streams on @Sse() and on @Flush(). */
-@Controller()
-class FeedController {
-  constructor(private readonly hub: FlushHub) {}
-
-  @Sse('sse/:channel')
-  sse(
-    @Param('channel') channel: string,
-    @LastEventId() lastEventId?: string,
-  ): Observable<MessageEvent> {
-    return this.hub.stream(channel, { lastEventId });
-  }
-
-  @Get('flush/:channel')
-  @Flush()
-  flush(@Param('channel') channel: string) {
-    return this.hub.stream(channel);
-  }
-}
-
-/** A feature module without FlushModule of its own: FlushTestingModule provides the hub. */
-@Module({ controllers: [FeedController] })
-class FeedModule {}
 
 const heartbeats = (body: string) => (body.match(/^:$/gm) ?? []).length;
 
@@ -51,7 +12,7 @@ describe.each(platforms)('nestjs-flush/testing (%s)', platform => {
   describe('FlushTestingModule.forRoot()', () => {
     let app: INestApplication;
     beforeAll(async () => {
-      app = await startApp(platform, [FlushTestingModule.forRoot(), FeedModule]);
+      app = await startApp(platform, [FlushTestingModule.forRoot(), ChannelsModule]);
     });
     afterAll(() => app?.close());
 
@@ -86,7 +47,7 @@ describe.each(platforms)('nestjs-flush/testing (%s)', platform => {
   it('FlushTestingModule.forRoot({ heartbeatIntervalMs }) turns heartbeats back on', async () => {
     const app = await startApp(platform, [
       FlushTestingModule.forRoot({ heartbeatIntervalMs: 50 }),
-      FeedModule,
+      ChannelsModule,
     ]);
     try {
       const res = await rawRequest(app, '/sse/beating', { onData: body => heartbeats(body) >= 2 });
@@ -100,7 +61,10 @@ describe.each(platforms)('nestjs-flush/testing (%s)', platform => {
   describe('RecordingFlushTransport', () => {
     it('records every publish made through FlushTestingModule, with the id the hub returned', async () => {
       const transport = new RecordingFlushTransport();
-      const app = await startApp(platform, [FlushTestingModule.forRoot({ transport }), FeedModule]);
+      const app = await startApp(platform, [
+        FlushTestingModule.forRoot({ transport }),
+        ChannelsModule,
+      ]);
       try {
         const hub = app.get(FlushHub);
         const reading = readSse(app, '/sse/orders', { count: 2 });
@@ -125,12 +89,7 @@ describe.each(platforms)('nestjs-flush/testing (%s)', platform => {
 
     it("records publishes as the app's own FlushModule transport too, and replays from its history", async () => {
       const transport = new RecordingFlushTransport();
-      @Module({
-        imports: [FlushModule.forRoot({ heartbeatIntervalMs: false, transport })],
-        controllers: [FeedController],
-      })
-      class AppModule {}
-      const app = await startApp(platform, [AppModule]);
+      const app = await startApp(platform, [channelsInstance(transport)]);
       try {
         const hub = app.get(FlushHub);
         const first = await hub.publish('replayed', 'a');
