@@ -9,6 +9,9 @@
 //   --runs=N  --profile (servers of nestjs-flush write --cpu-prof profiles to bench/results/profiles)
 //   --no-md   do not rewrite bench/RESULTS.md (latest.json only)
 //   --report-only   re-render bench/RESULTS.md from bench/results/latest.json, run nothing
+//   --maxForeign=N --retries=N   measure again (at most N times) when other processes took more
+//                   than N % of a core during a measurement (default 30 %, 2 retries; A to D)
+//   --note="..."    a note printed at the top of RESULTS.md
 // Servers run pinned to core 0 and clients to core 1 (taskset), all on 127.0.0.1.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
@@ -75,6 +78,10 @@ const CONFIG = quick
 const TOTAL_LIMIT_MS = Number(args.limitMs ?? (quick ? 8 : 30) * 60_000);
 // Before each measurement, wait (at most this long) for the machine to be nearly idle.
 const QUIET_MAX_MS = Number(args.quietMs ?? (quick ? 1500 : 3000));
+// A measurement during which other processes took more than MAX_FOREIGN % of a core is taken
+// again, at most RETRIES times (A to D); the least disturbed attempt is kept.
+const MAX_FOREIGN = Number(args.maxForeign ?? 30);
+const RETRIES = Number(args.retries ?? (quick ? 0 : 2));
 
 const nestApp = (kind, adapter, extra = []) => ({
   script: 'servers/nest-app.mjs',
@@ -248,7 +255,11 @@ const foreignLoad = (m0, m1, ownSeconds, wallMs) =>
   Math.max(0, ((m1.busy - m0.busy) / CLK_TCK - ownSeconds) / (wallMs / 1000)) * 100;
 
 /** One server, one client, bounded; never throws: an error becomes { error }. */
-const measure = async (id, server, { serverArgs = [], client, clientArgs, timeoutMs, after }) => {
+const measureOnce = async (
+  id,
+  server,
+  { serverArgs = [], client, clientArgs, timeoutMs, after },
+) => {
   if (Date.now() - started > TOTAL_LIMIT_MS)
     return { error: 'skipped: whole-run time limit reached' };
   let srv;
@@ -273,6 +284,26 @@ const measure = async (id, server, { serverArgs = [], client, clientArgs, timeou
     return { error: String(err.message ?? err).slice(0, 800) };
   } finally {
     if (srv) await stop(srv.child);
+  }
+};
+
+/**
+ * measureOnce, measured again (at most RETRIES times) while other processes took more than
+ * MAX_FOREIGN % of a core during it; the least disturbed attempt is kept, with `attempts` and
+ * its own `foreignCpuPercent`, so a disturbed figure stays visible in the report.
+ */
+const measure = async (id, server, options) => {
+  let best;
+  for (let attempt = 1; ; attempt++) {
+    const result = await measureOnce(id, server, options);
+    if (result.error) return best ?? { ...result, attempts: attempt };
+    if (best === undefined || result.foreignCpuPercent < best.foreignCpuPercent) best = result;
+    best.attempts = attempt;
+    if (result.foreignCpuPercent <= MAX_FOREIGN || attempt > RETRIES) return best;
+    if (Date.now() - started > TOTAL_LIMIT_MS) return best;
+    log(
+      `[${elapsed()}] ${id}: other processes took ${result.foreignCpuPercent.toFixed(0)} % of a core (> ${MAX_FOREIGN} %): measuring again`,
+    );
   }
 };
 
@@ -354,6 +385,7 @@ const scenarioB = async () => {
           : {
               ...result.phases[i],
               foreignCpuPercent: result.foreignCpuPercent,
+              attempts: result.attempts,
               closedByServer: result.closedByServer,
             };
         const x = perPhase[i][id];
@@ -873,7 +905,15 @@ const main = async () => {
   }
   ensureBuilt();
   mkdirSync(RESULTS_DIR, { recursive: true });
-  const meta = { ...machine(), quick, runs, only };
+  const meta = {
+    ...machine(),
+    quick,
+    runs,
+    only,
+    maxForeignCpuPercent: MAX_FOREIGN,
+    retries: RETRIES,
+    ...(args.note ? { note: String(args.note) } : {}),
+  };
   log(
     `nestjs-flush bench: ${quick ? 'quick' : 'full'}, ${runs} run(s), scenarios ${only.join(',')}; ${meta.nproc} cores, node ${meta.node}${HAS_TASKSET ? '' : ' (no taskset: not pinned)'}`,
   );

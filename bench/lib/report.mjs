@@ -28,14 +28,17 @@ const errorsOf = summary =>
     .join('\n');
 
 /** Mean and max CPU other processes used during a scenario's measurements (% of one core). */
-const foreign = runs => {
+const foreign = (runs, limit) => {
   const v = (runs ?? [])
     .flatMap(run => Object.values(run ?? {}))
     .map(r => r?.foreignCpuPercent)
     .filter(n => typeof n === 'number');
   if (v.length === 0) return '';
   const mean = v.reduce((a, b) => a + b, 0) / v.length;
-  return `Other processes on the machine used ${mean.toFixed(0)} % of a core on average during these measurements (max ${Math.max(...v).toFixed(0)} %).`;
+  const again = (runs ?? [])
+    .flatMap(run => Object.values(run ?? {}))
+    .filter(r => (r?.attempts ?? 1) > 1).length;
+  return `Other processes on the machine used ${mean.toFixed(0)} % of a core on average during these measurements (max ${Math.max(...v).toFixed(0)} %).${again ? ` ${again} measurement(s) were taken again because other processes took more than ${limit} % of a core during them; the least disturbed attempt is shown.` : ''}`;
 };
 
 const REFERENCE = `Reference figures measured earlier on this machine with the same method (not from this run):
@@ -50,6 +53,10 @@ export const renderMarkdown = report => {
   const { meta, results, servers, targets, config, issue12 } = report;
   const label = id => servers[id]?.label ?? id;
   const out = [];
+  const pushForeign = runs => {
+    const line = foreign(runs, meta.maxForeignCpuPercent);
+    if (line) out.push(`${line}\n`);
+  };
   out.push('# nestjs-flush benchmarks');
   out.push('');
   out.push(
@@ -184,7 +191,7 @@ export const renderMarkdown = report => {
       ),
     );
     out.push('');
-    if (foreign(A.runs)) out.push(`${foreign(A.runs)}\n`);
+    pushForeign(A.runs);
     const errs = errorsOf(A.summary);
     if (errs) out.push(`Errors:\n${errs}\n`);
   }
@@ -236,7 +243,7 @@ export const renderMarkdown = report => {
         ),
       );
       out.push('');
-      if (foreign(phase.runs)) out.push(`${foreign(phase.runs)}\n`);
+      pushForeign(phase.runs);
       const errs = errorsOf(phase.summary);
       if (errs) out.push(`Errors:\n${errs}\n`);
     }
@@ -262,7 +269,7 @@ export const renderMarkdown = report => {
       ),
     );
     out.push('');
-    if (foreign(C.runs)) out.push(`${foreign(C.runs)}\n`);
+    pushForeign(C.runs);
     const errs = errorsOf(C.summary);
     if (errs) out.push(`Errors:\n${errs}\n`);
   }
@@ -299,7 +306,7 @@ export const renderMarkdown = report => {
       ),
     );
     out.push('');
-    if (foreign(D.runs)) out.push(`${foreign(D.runs)}\n`);
+    pushForeign(D.runs);
   }
   const E = results.E;
   if (E?.summary) {
@@ -339,7 +346,7 @@ export const renderMarkdown = report => {
       ),
     );
     out.push('');
-    if (foreign(E.runs)) out.push(`${foreign(E.runs)}\n`);
+    pushForeign(E.runs);
   }
   const F = results.F;
   if (F) {
