@@ -16,12 +16,12 @@ import { FlushMetrics } from '../flush.metrics.js';
 import { encodeData } from '../sse/sse.serializer.js';
 import { assertChannel, assertEventName } from './flush-channel.util.js';
 import { compileChannelPattern } from './flush-authorize.interface.js';
-import { FlushHubEvent } from './flush-hub-event.js';
+import type { FlushHubEvent } from './flush-hub-event.js';
+import { LocalChannel, resyncEvent, toHubEvent, type LocalDeliver } from './flush-local-channel.js';
 import {
   compareEventIds,
   FlushTransport,
   isTransportUnavailable,
-  type FlushGapState,
   type FlushTransportEvent,
 } from './flush-transport.interface.js';
 import { FlushUnavailableError } from './flush-unavailable.error.js';
@@ -46,36 +46,6 @@ export interface FlushStreamOptions {
    * @default false
    */
   skipAuthorization?: boolean;
-}
-
-type Deliver = (event: FlushHubEvent) => void;
-
-/**
- * Live events held per channel while a transport gap is open, at most. One more turns them into a
- * `resync` (as of the newest of them): the history would not reach back that far anyway.
- */
-const MAX_HELD_EVENTS = 10_000;
-
-/** The local side of one channel: one transport subscription shared by every local subscriber. */
-class LocalChannel {
-  readonly subscribers = new Set<Deliver>();
-  unsubscribe: Promise<() => Promise<void>> | undefined;
-  /** Newest id fanned out here: later deliveries must be newer (drops transport echoes). */
-  lastId: string | undefined;
-  /**
-   * The channel's newest id just before this instance subscribed (transports with gaps only):
-   * where a refill starts when no event was delivered here yet. Undefined: empty, or unknown.
-   */
-  base: string | undefined;
-  /** Live events held back while a gap is open or refilled; undefined while live. */
-  held: FlushTransportEvent[] | undefined;
-  /** The transport reported the subscription lost (`open`) and not back yet (`closed`). */
-  gapOpen = false;
-  /** A refill is reading the history. */
-  refilling = false;
-  /** Another gap closed while a refill ran: refill again when it ends. */
-  refillAgain = false;
-  constructor(readonly name: string) {}
 }
 
 /**
@@ -114,7 +84,7 @@ export class FlushHub implements OnModuleInit, OnApplicationShutdown {
             authorize: rule.authorize,
           }));
     metrics.channelSizes = () => this.subscriberCounts();
-    transport.onGap?.((channel, state) => this.onGap(channel, state));
+    transport.onGap?.((channel, state) => this.channels.get(channel)?.onGap(state));
   }
 
   /** Lets the transport prepare (e.g. load ioredis): a missing piece fails the bootstrap. */
@@ -218,7 +188,12 @@ export class FlushHub implements OnModuleInit, OnApplicationShutdown {
   ): () => void {
     let local = this.channels.get(channel);
     if (!local) {
-      local = new LocalChannel(channel);
+      local = new LocalChannel(channel, {
+        transport: this.transport,
+        metrics: this.metrics,
+        logger: this.logger,
+        resyncEventName: this.options.resyncEventName,
+      });
       this.channels.set(channel, local);
     }
     const ch = local;
@@ -235,12 +210,12 @@ export class FlushHub implements OnModuleInit, OnApplicationShutdown {
       this.metrics.delivered++;
       subscriber.next(event);
     };
-    const deliver: Deliver = event => (pending ? pending.push(event) : emit(event));
+    const deliver: LocalDeliver = event => (pending ? pending.push(event) : emit(event));
     ch.subscribers.add(deliver);
     if (!ch.unsubscribe) {
-      const subscribing = this.readBase(ch).then(() =>
-        this.transport.subscribe(channel, e => this.fanOut(ch, e)),
-      );
+      const subscribing = ch
+        .readBase()
+        .then(() => this.transport.subscribe(channel, e => ch.fanOut(e)));
       ch.unsubscribe = subscribing;
       // A failed subscription (transport down) is retried by the next subscriber, not reused.
       subscribing.catch(() => {
@@ -258,7 +233,9 @@ export class FlushHub implements OnModuleInit, OnApplicationShutdown {
       if (result.status === 'resync') {
         this.metrics.resyncs++;
         lastDelivered = result.lastId;
-        subscriber.next(this.resyncEvent(channel, result.lastId, lastEventId, 'history'));
+        subscriber.next(
+          resyncEvent(this.options.resyncEventName, channel, result.lastId, lastEventId, 'history'),
+        );
       } else {
         this.metrics.replays++;
         for (const event of result.events) {
@@ -285,6 +262,7 @@ export class FlushHub implements OnModuleInit, OnApplicationShutdown {
       ch.subscribers.delete(deliver);
       if (ch.subscribers.size === 0 && this.channels.get(channel) === ch) {
         this.channels.delete(channel);
+        ch.close();
         const unsubscribe = ch.unsubscribe;
         ch.unsubscribe = undefined;
         unsubscribe
@@ -296,151 +274,12 @@ export class FlushHub implements OnModuleInit, OnApplicationShutdown {
     };
   }
 
-  private fanOut(ch: LocalChannel, event: FlushTransportEvent): void {
-    if (!ch.held) return this.deliverNewer(ch, event);
-    ch.held.push(event);
-    if (ch.held.length > MAX_HELD_EVENTS) {
-      // Too many to hold: what was missed before them, and they, become one resync.
-      const newest = ch.held[ch.held.length - 1].id;
-      ch.held = [];
-      this.resyncAll(ch, newest, 'gap');
-    }
-  }
-
-  /** Delivers an event unless an equal or newer one went out already (transport echoes, refills). */
-  private deliverNewer(ch: LocalChannel, event: FlushTransportEvent): void {
-    if (ch.lastId !== undefined && compareEventIds(event.id, ch.lastId) <= 0) return;
-    ch.lastId = event.id;
-    this.deliverAll(ch, toHubEvent(event));
-  }
-
-  private deliverAll(ch: LocalChannel, event: FlushHubEvent): void {
-    // One object (and one lazily built frame) for every local subscriber.
-    for (const deliver of ch.subscribers) deliver(event);
-  }
-
-  /**
-   * Remembers the channel's newest id before the first subscription, so that a gap before any
-   * event was delivered here is refilled exactly too. Read before subscribing: every later event
-   * is then either delivered live or refilled. Only for transports that report gaps.
-   */
-  private async readBase(ch: LocalChannel): Promise<void> {
-    if (!this.transport.onGap) return;
-    try {
-      const result = await this.transport.replay(ch.name, '');
-      if (result.status === 'resync') ch.base = result.lastId;
-    } catch {
-      // Unknown: a gap before the first delivery then ends in a resync (see refill()).
-    }
-  }
-
-  /**
-   * A gap in the channel's live delivery (see `FlushTransport.onGap`): from `open` on, live events
-   * are held and the position stays where the last delivered event left it; on `closed` the hub
-   * refills from there. A report with no state (older transports) refills at once.
-   */
-  private onGap(channel: string, state: FlushGapState | undefined): void {
-    const ch = this.channels.get(channel);
-    if (!ch) return;
-    if (state === 'open') {
-      ch.gapOpen = true;
-      ch.held ??= [];
-      return;
-    }
-    if (state === 'closed') {
-      if (!ch.gapOpen) return;
-      ch.gapOpen = false;
-    } else {
-      ch.held ??= [];
-    }
-    this.refill(ch);
-  }
-
-  /** Replays what local subscribers missed in a gap, then the held live events, in order. */
-  private refill(ch: LocalChannel): void {
-    if (ch.refilling) {
-      ch.refillAgain = true;
-      return;
-    }
-    ch.refilling = true;
-    const from = ch.lastId ?? ch.base;
-    // Without a position, a non-id asks only for the channel's newest id (see FlushTransport.replay).
-    let failed = false;
-    this.transport
-      .replay(ch.name, from ?? '')
-      .then(result => {
-        if (this.channels.get(ch.name) !== ch) return;
-        if (result.status === 'ok') {
-          for (const event of result.events) this.deliverNewer(ch, event);
-        } else if (from !== undefined || result.lastId !== undefined) {
-          // Events may have been missed (history too short, or no position to replay from).
-          this.resyncAll(ch, result.lastId, 'gap', from);
-        }
-      })
-      .catch((err: unknown) => {
-        failed = true;
-        if (this.channels.get(ch.name) !== ch || ch.refillAgain || ch.gapOpen) return; // retried on the next `closed`
-        // The transport called the gap closed, yet cannot read: say so rather than leave a hole.
-        this.logger.warn(
-          `Refilling "${ch.name}" after a transport gap failed (${(err as Error).message}); sent ${this.options.resyncEventName}.`,
-        );
-        const held = ch.held ?? [];
-        const newest = held.length > 0 ? held[held.length - 1].id : undefined;
-        ch.held = [];
-        this.resyncAll(ch, newest, 'gap', from);
-      })
-      .finally(() => {
-        ch.refilling = false;
-        if (this.channels.get(ch.name) !== ch) return;
-        if (ch.refillAgain) {
-          ch.refillAgain = false;
-          return this.refill(ch);
-        }
-        // After a failed read with a new gap open, nothing missed was delivered yet: keep holding.
-        if (failed && ch.gapOpen) return;
-        const held = ch.held ?? [];
-        // Held events are contiguous up to a gap that opened meanwhile: they go out, and the
-        // next refill starts after them.
-        ch.held = ch.gapOpen ? [] : undefined;
-        for (const event of held) this.deliverNewer(ch, event);
-      });
-  }
-
-  /** Tells every local subscriber that events may have been missed; `newest` becomes the position. */
-  private resyncAll(
-    ch: LocalChannel,
-    newest: string | undefined,
-    reason: 'gap',
-    from: string | undefined = ch.lastId,
-  ): void {
-    this.metrics.resyncs++;
-    if (newest !== undefined && (ch.lastId === undefined || compareEventIds(newest, ch.lastId) > 0))
-      ch.lastId = newest;
-    this.deliverAll(ch, this.resyncEvent(ch.name, newest, from, reason));
-  }
-
-  private resyncEvent(
-    channel: string,
-    newest: string | undefined,
-    lastEventId: string | undefined,
-    reason: 'history' | 'gap',
-  ): FlushHubEvent {
-    return new FlushHubEvent({
-      // No id at all when the channel has none: an empty `id:` resets the client's Last-Event-ID.
-      ...(newest !== undefined && { id: newest }),
-      type: this.options.resyncEventName,
-      data: JSON.stringify({ channel, lastEventId, reason }),
-    });
-  }
-
   async onApplicationShutdown(): Promise<void> {
+    for (const ch of this.channels.values()) ch.close();
     this.channels.clear();
     await this.transport.close?.();
   }
 }
-
-const toHubEvent = (event: FlushTransportEvent): FlushHubEvent =>
-  new FlushHubEvent({ id: event.id, data: event.data, type: event.event });
 
 /** A transport outage becomes a 503 with `retryAfter`; anything else stays as it is. */
 const toHubError = (err: unknown): unknown =>
