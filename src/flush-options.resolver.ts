@@ -1,12 +1,12 @@
 import { FlushConfigurationError } from './flush.errors.js';
 import { INVALID_OPTION, UNKNOWN_OPTION } from './flush.messages.js';
+import { HISTORY_DEFAULTS, OPTION_RULES } from './flush-option.rules.js';
 import type { FlushModuleOptions, ResolvedFlushOptions } from './flush-module-options.interface.js';
 
 /** Defaults of every option. @publicApi */
 export const DEFAULT_FLUSH_OPTIONS: Readonly<ResolvedFlushOptions> = Object.freeze({
   heartbeatIntervalMs: 15000,
-  historySize: 1000,
-  historyMaxAgeMs: false,
+  ...HISTORY_DEFAULTS,
   transport: undefined,
   skipInterceptors: 'global',
   maxQueuedBytes: 4 * 1024 * 1024,
@@ -41,8 +41,6 @@ const FALSE_OPTIONS: readonly string[] = [
 
 const DIGITS = /^\d+$/;
 
-const INTERVAL_OR_FALSE = 'a whole number of milliseconds >= 10, or false to disable';
-
 /**
  * Reads environment strings the way the option means them: forRootAsync factories commonly pass
  * `config.get<number>('FLUSH_HEARTBEAT_MS', 15000)`, which is the string `'20000'` when the
@@ -59,10 +57,6 @@ const fromEnvString = (option: string, v: unknown): unknown => {
   if (pair && option === 'shutdownRetryMs') return [Number(pair[1]), Number(pair[2])];
   return v;
 };
-
-/** Validates one interval option shared by module and route options. @internal */
-export const checkIntervalOrFalse = (option: string, v: unknown): void =>
-  checkGiven(v === false || isPositiveInt(v, 10), option, v, INTERVAL_OR_FALSE);
 
 /**
  * Validates the options given to `FlushModule` and applies the defaults. Throws a
@@ -96,24 +90,14 @@ export const resolveFlushOptions = (options: FlushModuleOptions = {}): ResolvedF
   const check = (ok: boolean, option: string, read: unknown, expected: string): void =>
     checkGiven(ok, option, option in given ? given[option] : read, expected);
 
-  check(
-    r.heartbeatIntervalMs === false || isPositiveInt(r.heartbeatIntervalMs, 10),
-    'heartbeatIntervalMs',
-    r.heartbeatIntervalMs,
-    INTERVAL_OR_FALSE,
-  );
-  check(
-    isPositiveInt(r.historySize, 0) && r.historySize <= 1_000_000,
-    'historySize',
-    r.historySize,
-    'a whole number from 0 to 1000000',
-  );
-  check(
-    r.historyMaxAgeMs === false || isPositiveInt(r.historyMaxAgeMs),
-    'historyMaxAgeMs',
-    r.historyMaxAgeMs,
-    'a whole number of milliseconds > 0, or false',
-  );
+  for (const option of ['heartbeatIntervalMs', 'historySize', 'historyMaxAgeMs'] as const) {
+    check(
+      OPTION_RULES[option].accepts(r[option]),
+      option,
+      r[option],
+      OPTION_RULES[option].expected,
+    );
+  }
   check(
     r.transport === undefined ||
       (typeof r.transport === 'object' &&
@@ -125,24 +109,14 @@ export const resolveFlushOptions = (options: FlushModuleOptions = {}): ResolvedF
     r.transport,
     'an object implementing publish(), subscribe() and replay(): new InMemoryFlushTransport() or new RedisFlushTransport({ url }) from nestjs-flush/redis',
   );
-  check(
-    ['global', 'all', 'none'].includes(r.skipInterceptors),
-    'skipInterceptors',
-    r.skipInterceptors,
-    "'global', 'all' or 'none'",
-  );
-  check(
-    isPositiveInt(r.maxQueuedBytes, 1024),
-    'maxQueuedBytes',
-    r.maxQueuedBytes,
-    'a whole number of bytes >= 1024',
-  );
-  check(
-    ['disconnect', 'drop-oldest', 'drop-newest'].includes(r.slowClientPolicy),
-    'slowClientPolicy',
-    r.slowClientPolicy,
-    "'disconnect', 'drop-oldest' or 'drop-newest'",
-  );
+  for (const option of ['skipInterceptors', 'maxQueuedBytes', 'slowClientPolicy'] as const) {
+    check(
+      OPTION_RULES[option].accepts(r[option]),
+      option,
+      r[option],
+      OPTION_RULES[option].expected,
+    );
+  }
   const retry = r.shutdownRetryMs;
   check(
     retry === false ||

@@ -12,10 +12,6 @@ import { resolveFlushOptions } from './flush-options.resolver.js';
  */
 export const FLUSH_OPTIONS = FLUSH_RESOLVED_OPTIONS;
 
-interface Configurable {
-  configure?(options: { historySize: number; historyMaxAgeMs: number | false }): void;
-}
-
 /** @internal */
 export const flushProviders: Provider[] = [
   {
@@ -26,12 +22,9 @@ export const flushProviders: Provider[] = [
   },
   {
     provide: FlushTransport,
-    useFactory: (options: ResolvedFlushOptions) => {
-      const transport = options.transport ?? new InMemoryFlushTransport();
-      (transport as Configurable).configure?.({
-        historySize: options.historySize,
-        historyMaxAgeMs: options.historyMaxAgeMs,
-      });
+    useFactory: ({ transport, historySize, historyMaxAgeMs }: ResolvedFlushOptions) => {
+      if (!transport) return new InMemoryFlushTransport({ historySize, historyMaxAgeMs });
+      transport.useHistoryDefaults?.({ historySize, historyMaxAgeMs });
       return transport;
     },
     inject: [FLUSH_RESOLVED_OPTIONS],

@@ -1,3 +1,5 @@
+import type { FlushHistoryOptions } from '../flush-option.rules.js';
+
 /**
  * An event as a transport stores and delivers it. `data` is already encoded (the text of the
  * SSE `data:` field: a string payload as it is, anything else as JSON), so it is encoded once,
@@ -105,6 +107,12 @@ export interface FlushTransport {
    * startup with its message. It should not wait for a network connection. Optional.
    */
   init?(): Promise<void>;
+  /**
+   * Receives the module's history options (`historySize`, `historyMaxAgeMs`, defaults applied)
+   * once, when `FlushModule` takes the transport, before `init()`. A transport that was given
+   * its own history options keeps them; one without history settings leaves this out. Optional.
+   */
+  useHistoryDefaults?(history: FlushHistoryOptions): void;
   /** Health figures, if the transport has any. */
   health?(): FlushTransportHealth;
   /** Releases connections and timers; called on application shutdown. */

@@ -33,7 +33,12 @@ import {
   setAppGlobals,
 } from '../nest-compat/streaming-route.registry.js';
 import { toRawRequest, toRawResponse } from '../writer/raw-response.util.js';
-import { getSkipRule, getStreamKind, isStreamSafe } from './flush-metadata.accessor.js';
+import {
+  getSkipRule,
+  getStreamKind,
+  isStreamSafe,
+  type FlushStreamKind,
+} from './flush-metadata.accessor.js';
 import {
   appForRequest,
   registerApp,
@@ -67,11 +72,26 @@ const runsOn = (
   return global ? rule === 'none' : rule !== 'all';
 };
 
+/**
+ * Stream kind per handler function, read once: the wrapper runs on every request of every route
+ * for every wrapped interceptor, and a route's metadata is fixed once the app has started
+ * (adoption gives `@Sse()` routes a new handler function, so it gets its own entry).
+ */
+const streamKinds = new WeakMap<object, FlushStreamKind | null>();
+const streamKindOf = (handler: AnyFn): FlushStreamKind | undefined => {
+  let kind = streamKinds.get(handler);
+  if (kind === undefined) {
+    kind = getStreamKind(handler) ?? null;
+    streamKinds.set(handler, kind);
+  }
+  return kind ?? undefined;
+};
+
 const wrapIntercept = (original: Intercept, state: WrapState): Intercept => {
   const wrapped = function (this: NestInterceptor, ctx: ExecutionContext, next: CallHandler) {
     if (ctx.getType() === 'http') {
       const handler = ctx.getHandler();
-      const kind = getStreamKind(handler as AnyFn);
+      const kind = streamKindOf(handler as AnyFn);
       if (kind !== undefined) {
         const http = ctx.switchToHttp();
         if (kind === 'raw') {

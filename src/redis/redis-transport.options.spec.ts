@@ -1,3 +1,4 @@
+import { expect } from '@jest/globals';
 import { FlushConfigurationError } from '../flush.errors.js';
 import type { RedisClientLike } from './redis-client.interface.js';
 import {
@@ -23,7 +24,7 @@ describe('RedisFlushTransport options', () => {
       () => new RedisFlushTransport({ url: 'redis://x', publisher: c, subscriber: client() }),
     ).toThrow(/not both/);
     expect(() => new RedisFlushTransport({ historySize: -1 })).toThrow(
-      /historySize.*integer >= 0.*-1/,
+      /historySize.*whole number from 0 to 1000000.*-1/,
     );
     expect(() => new RedisFlushTransport({ historyMaxAgeMs: 0 })).toThrow(/historyMaxAgeMs/);
     expect(() => new RedisFlushTransport({ trimming: 'loose' as 'exact' })).toThrow(/trimming/);
@@ -33,12 +34,26 @@ describe('RedisFlushTransport options', () => {
   });
 
   it.each<[string, unknown, RegExp]>([
-    ['url', 6379, /"url" must be a redis:\/\/ or rediss:\/\/ URL string; received 6379\./],
-    ['keyPrefix', 1, /"keyPrefix" must be a string; received 1\./],
-    ['historySize', 1.5, /"historySize" must be an integer >= 0; received 1\.5\./],
-    ['historyMaxAgeMs', -5, /"historyMaxAgeMs" must be .* or false; received -5\./],
-    ['keyTtlMs', 0, /"keyTtlMs" must be a number of milliseconds > 0, or false; received 0\./],
-    ['connectTimeoutMs', Infinity, /"connectTimeoutMs" must be .* > 0; received null\./],
+    ['url', 6379, /"url" must be a redis:\/\/ or rediss:\/\/ URL string; received number 6379\./],
+    ['keyPrefix', 1, /"keyPrefix" must be a string; received number 1\./],
+    [
+      'historySize',
+      1.5,
+      /"historySize" must be a whole number from 0 to 1000000; received number 1\.5\./,
+    ],
+    ['historySize', 2_000_000, /"historySize" must be .*; received number 2000000\./],
+    [
+      'historyMaxAgeMs',
+      1.5,
+      /"historyMaxAgeMs" must be a whole number .* or false; received number 1\.5\./,
+    ],
+    ['historyMaxAgeMs', -5, /"historyMaxAgeMs" must be .* or false; received number -5\./],
+    [
+      'keyTtlMs',
+      0,
+      /"keyTtlMs" must be a whole number of milliseconds > 0, or false; received number 0\./,
+    ],
+    ['connectTimeoutMs', Infinity, /"connectTimeoutMs" must be .* > 0; received number Infinity\./],
     ['commandTimeoutMs', '5s', /"commandTimeoutMs" must be .* > 0; received "5s"\./],
     ['redisOptions', null, /"redisOptions" must be an object of ioredis options; received null\./],
   ])('names the option, the value and what it must be: %s', (option, value, message) => {

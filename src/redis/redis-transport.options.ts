@@ -1,5 +1,12 @@
 import { Logger, type LoggerService } from '@nestjs/common';
 import { FlushConfigurationError } from '../flush.errors.js';
+import { describeValue } from '../flush.messages.js';
+import {
+  checkOptions,
+  HISTORY_DEFAULTS,
+  OPTION_RULES,
+  type OptionRule,
+} from '../flush-option.rules.js';
 import type { RedisClientLike } from './redis-client.interface.js';
 import { noop } from './redis-transport.error.js';
 
@@ -106,17 +113,22 @@ export interface ResolvedRedisTransportOptions {
 /** Defaults of the options that have one. @internal */
 export const REDIS_TRANSPORT_DEFAULTS = {
   keyPrefix: 'flush:',
-  historySize: 1000,
-  historyMaxAgeMs: false as number | false,
+  ...HISTORY_DEFAULTS,
   connectTimeoutMs: 10_000,
   commandTimeoutMs: 5_000,
 } as const;
 
 const INVALID = (option: string, got: unknown, expected: string) =>
-  `RedisFlushTransport option "${option}" must be ${expected}; received ${JSON.stringify(got) ?? String(got)}.`;
+  `RedisFlushTransport option "${option}" must be ${expected}; received ${describeValue(got)}.`;
 
-const isPositive = (value: unknown): boolean =>
-  typeof value === 'number' && Number.isFinite(value) && value > 0;
+/** The options checked by the rules shared with FlushModule and the in-memory transport. */
+const REDIS_RULES: { readonly [K in keyof RedisFlushTransportOptions]?: OptionRule } = {
+  historySize: OPTION_RULES.historySize,
+  historyMaxAgeMs: OPTION_RULES.historyMaxAgeMs,
+  keyTtlMs: OPTION_RULES.positiveMsOrFalse,
+  connectTimeoutMs: OPTION_RULES.positiveMs,
+  commandTimeoutMs: OPTION_RULES.positiveMs,
+};
 
 /** Throws a FlushConfigurationError for options that cannot work, at construction (bootstrap). */
 const validate = (options: RedisFlushTransportOptions): void => {
@@ -124,34 +136,18 @@ const validate = (options: RedisFlushTransportOptions): void => {
     throw new FlushConfigurationError(INVALID(option, got, expected));
   };
   if (typeof options !== 'object' || options === null) fail('options', options, 'an object');
-  const { url, publisher, subscriber, keyPrefix, historySize, historyMaxAgeMs } = options;
+  const { url, publisher, subscriber, keyPrefix } = options;
   if (url !== undefined && typeof url !== 'string')
     fail('url', url, 'a redis:// or rediss:// URL string');
   if (keyPrefix !== undefined && typeof keyPrefix !== 'string')
     fail('keyPrefix', keyPrefix, 'a string');
-  if (historySize !== undefined && !(Number.isInteger(historySize) && historySize >= 0)) {
-    fail('historySize', historySize, 'an integer >= 0');
-  }
-  if (historyMaxAgeMs !== undefined && historyMaxAgeMs !== false && !isPositive(historyMaxAgeMs)) {
-    fail('historyMaxAgeMs', historyMaxAgeMs, 'a number of milliseconds > 0, or false');
-  }
+  checkOptions(options, REDIS_RULES, fail);
   if (
     options.trimming !== undefined &&
     options.trimming !== 'approximate' &&
     options.trimming !== 'exact'
   ) {
     fail('trimming', options.trimming, "'approximate' or 'exact'");
-  }
-  if (
-    options.keyTtlMs !== undefined &&
-    options.keyTtlMs !== false &&
-    !isPositive(options.keyTtlMs)
-  ) {
-    fail('keyTtlMs', options.keyTtlMs, 'a number of milliseconds > 0, or false');
-  }
-  for (const name of ['connectTimeoutMs', 'commandTimeoutMs'] as const) {
-    if (options[name] !== undefined && !isPositive(options[name]))
-      fail(name, options[name], 'a number of milliseconds > 0');
   }
   if (
     options.redisOptions !== undefined &&

@@ -1,3 +1,4 @@
+import { expect } from '@jest/globals';
 import type { ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
@@ -436,11 +437,11 @@ describeRedis('RedisFlushTransport (real Redis)', () => {
       expect(ttl).toBeLessThanOrEqual(60_000);
     });
 
-    it('applies the module history options unless given its own (configure)', async () => {
+    it('applies the module history options unless given its own (useHistoryDefaults)', async () => {
       const fromModule = make({ trimming: 'exact' });
-      fromModule.configure({ historySize: 2, historyMaxAgeMs: false });
+      fromModule.useHistoryDefaults({ historySize: 2, historyMaxAgeMs: false });
       const own = make({ trimming: 'exact', historySize: 4 });
-      own.configure({ historySize: 2, historyMaxAgeMs: false });
+      own.useHistoryDefaults({ historySize: 2, historyMaxAgeMs: false });
       for (let i = 0; i < 6; i++) {
         await fromModule.publish('cfg-module', { data: String(i) });
         await own.publish('cfg-own', { data: String(i) });

@@ -1,3 +1,4 @@
+import type { FlushHistoryOptions } from '../flush-option.rules.js';
 import {
   compareEventIds,
   isEventId,
@@ -81,10 +82,10 @@ export class RedisFlushTransport implements FlushTransport {
     this.subscriptions = new RedisSubscriptions(this.connections, logger, commandTimeoutMs);
   }
 
-  /** Applies the module's history options unless this transport was given its own. @internal */
-  configure(options: { historySize: number; historyMaxAgeMs: number | false }): void {
-    this.historySize = this.options.historySize ?? options.historySize;
-    this.historyMaxAgeMs = this.options.historyMaxAgeMs ?? options.historyMaxAgeMs;
+  /** Takes the module's history options, except those this transport was given itself. */
+  useHistoryDefaults(history: FlushHistoryOptions): void {
+    this.historySize = this.options.historySize ?? history.historySize;
+    this.historyMaxAgeMs = this.options.historyMaxAgeMs ?? history.historyMaxAgeMs;
   }
 
   /**

@@ -6,6 +6,19 @@ import {
   type FlushTransportEvent,
 } from '../flush-transport.interface.js';
 import { EventIdGenerator } from '../event-id.generator.js';
+import { FlushConfigurationError } from '../../flush.errors.js';
+import { describeValue } from '../../flush.messages.js';
+import {
+  checkOptions,
+  HISTORY_DEFAULTS,
+  OPTION_RULES,
+  type FlushHistoryOptions,
+} from '../../flush-option.rules.js';
+
+const HISTORY_RULES = {
+  historySize: OPTION_RULES.historySize,
+  historyMaxAgeMs: OPTION_RULES.historyMaxAgeMs,
+};
 
 /** Options of the in-memory transport. @publicApi */
 export interface InMemoryFlushTransportOptions {
@@ -104,15 +117,20 @@ export class InMemoryFlushTransport implements FlushTransport {
   private readonly explicit: InMemoryFlushTransportOptions;
 
   constructor(options: InMemoryFlushTransportOptions = {}) {
+    checkOptions(options, HISTORY_RULES, (option, value, expected) => {
+      throw new FlushConfigurationError(
+        `InMemoryFlushTransport option "${option}" must be ${expected}; received ${describeValue(value)}.`,
+      );
+    });
     this.explicit = options;
-    this.historySize = options.historySize ?? 1000;
-    this.historyMaxAgeMs = options.historyMaxAgeMs ?? false;
+    this.historySize = options.historySize ?? HISTORY_DEFAULTS.historySize;
+    this.historyMaxAgeMs = options.historyMaxAgeMs ?? HISTORY_DEFAULTS.historyMaxAgeMs;
   }
 
-  /** Applies the module's history options unless this transport was given its own. @internal */
-  configure(options: { historySize: number; historyMaxAgeMs: number | false }): void {
-    this.historySize = this.explicit.historySize ?? options.historySize;
-    this.historyMaxAgeMs = this.explicit.historyMaxAgeMs ?? options.historyMaxAgeMs;
+  /** Takes the module's history options, except those this transport was given itself. */
+  useHistoryDefaults(history: FlushHistoryOptions): void {
+    this.historySize = this.explicit.historySize ?? history.historySize;
+    this.historyMaxAgeMs = this.explicit.historyMaxAgeMs ?? history.historyMaxAgeMs;
   }
 
   private log(channel: string, create: true): ChannelLog;
