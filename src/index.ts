@@ -1,5 +1,4 @@
 export { FlushModule } from './flush.module.js';
-export { FLUSH_MODULE_OPTIONS } from './flush.constants.js';
 export { FLUSH_OPTIONS } from './flush.providers.js';
 export type {
   FlushModuleOptions,
@@ -9,8 +8,9 @@ export type {
   ResolvedFlushOptions,
 } from './flush-module-options.interface.js';
 export type { FlushRouteOptions } from './flush-route-options.interface.js';
-export { DEFAULT_FLUSH_OPTIONS, resolveFlushOptions } from './flush-options.resolver.js';
-export { FlushConfigurationError, FlushError, StreamClosedError } from './flush.errors.js';
+export { DEFAULT_FLUSH_OPTIONS } from './flush-options.resolver.js';
+export type { FlushHistoryOptions } from './flush-option.rules.js';
+export { FlushConfigurationError, FlushError } from './flush.errors.js';
 export { FlushValidationError } from './flush-validation.error.js';
 
 export { Flush } from './decorators/flush.decorator.js';
@@ -19,21 +19,14 @@ export { StreamingRoute } from './decorators/streaming-route.decorator.js';
 export { FlushSkipInterceptors } from './decorators/flush-skip-interceptors.decorator.js';
 export { LastEventId } from './decorators/last-event-id.decorator.js';
 export { FlushSignal } from './decorators/flush-signal.decorator.js';
-export {
-  isStreamingRoute,
-  getStreamKind,
-  type FlushStreamKind,
-} from './interceptors/flush-metadata.accessor.js';
+export { isStreamingRoute } from './interceptors/flush-metadata.accessor.js';
 export { StreamAware } from './interceptors/stream-aware.interceptor.js';
-export { FlushInterceptor } from './interceptors/flush.interceptor.js';
-export { FlushRawStreamInterceptor } from './interceptors/flush-raw-stream.interceptor.js';
 
 export {
   FlushHub,
   type FlushPublishOptions,
   type FlushStreamOptions,
 } from './broadcast/flush.hub.js';
-export { FlushHubEvent } from './broadcast/flush-hub-event.js';
 export { FlushUnavailableError } from './broadcast/flush-unavailable.error.js';
 export {
   FlushTransport,
@@ -55,21 +48,10 @@ export type {
 } from './broadcast/flush-authorize.interface.js';
 export { isValidChannel } from './broadcast/flush-channel.util.js';
 export { FlushMetrics, type FlushMetricsSnapshot } from './flush.metrics.js';
-export { FlushConnections } from './shutdown/flush-connections.service.js';
 
 export type { SseEvent } from './sse/sse-event.interface.js';
 export { FlushSseEvent, sseEvent } from './sse/sse-event.js';
-export {
-  encodeData,
-  sanitizeField,
-  serializeSseComment,
-  serializeSseEvent,
-  serializeSseRetry,
-} from './sse/sse.serializer.js';
+export { serializeSseComment, serializeSseEvent } from './sse/sse.serializer.js';
 export { serializeNdjsonLine } from './ndjson/ndjson.serializer.js';
-export {
-  StreamWriter,
-  type FlushFormat,
-  type StreamWriterOptions,
-} from './writer/stream.writer.js';
+export type { FlushFormat } from './writer/stream.writer.js';
 export type { FlushSource } from './writer/stream-source.util.js';

@@ -1,4 +1,5 @@
 import { HttpException, HttpStatus, ServiceUnavailableException } from '@nestjs/common';
+import { markAsFlushError } from '../flush.errors.js';
 import { HUB_UNAVAILABLE } from '../flush.messages.js';
 
 /**
@@ -14,7 +15,7 @@ export const FLUSH_RETRY_AFTER_SECONDS = 2;
  * retry: `{ statusCode: 503, error: 'Service Unavailable', message, retryAfter: 2 }`
  * (`retryAfter` in seconds). Streaming routes also send it as the `Retry-After` header. Nest does
  * not log it per request; the transport logs the outage once when it starts and once when it ends.
- * The transport's own error is the `cause`.
+ * The transport's own error is the `cause`. It is also a `FlushError`.
  * @publicApi
  */
 export class FlushUnavailableError extends ServiceUnavailableException {
@@ -39,6 +40,8 @@ export class FlushUnavailableError extends ServiceUnavailableException {
     this.retryAfterSeconds = retryAfter;
   }
 }
+
+markAsFlushError(FlushUnavailableError);
 
 /**
  * The response headers an error asks for, read from the error alone: `Retry-After` for a 503

@@ -1,4 +1,5 @@
-import { BadRequestException, createParamDecorator, type ExecutionContext } from '@nestjs/common';
+import { createParamDecorator, type ExecutionContext } from '@nestjs/common';
+import { FlushValidationError } from '../flush-validation.error.js';
 
 /** Longest Last-Event-ID accepted. @internal */
 export const MAX_LAST_EVENT_ID_LENGTH = 256;
@@ -7,7 +8,7 @@ const VALID = /^[^\r\n\0]*$/;
 /**
  * Reads the client's last event id from a request: the `Last-Event-ID` header (sent by
  * EventSource when it reconnects), then a `lastEventId` query parameter (for clients that cannot
- * send headers). Returns undefined when absent or empty; throws a 400 `BadRequestException`
+ * send headers). Returns undefined when absent or empty; throws a 400 `FlushValidationError`
  * for a value longer than 256 characters or with CR, LF or NUL.
  * @internal
  */
@@ -26,7 +27,7 @@ export const readLastEventId = (req: {
   if (Array.isArray(value)) value = value[value.length - 1];
   if (value === undefined || value === null || value === '') return undefined;
   if (typeof value !== 'string' || value.length > MAX_LAST_EVENT_ID_LENGTH || !VALID.test(value)) {
-    throw new BadRequestException(
+    throw new FlushValidationError(
       `Invalid Last-Event-ID: expected at most ${MAX_LAST_EVENT_ID_LENGTH} characters without CR, LF or NUL.`,
     );
   }

@@ -14,6 +14,16 @@ for (const name of [
 ]) {
   assert.ok(flush[name], `nestjs-flush exports ${name}`);
 }
+// The root exports what the README documents; the machinery stays inside.
+for (const name of [
+  'StreamWriter',
+  'FlushInterceptor',
+  'FlushConnections',
+  'encodeData',
+  'getStreamKind',
+]) {
+  assert.equal(flush[name], undefined, `nestjs-flush does not export the internal ${name}`);
+}
 const testing = await import('nestjs-flush/testing');
 assert.equal(typeof testing.readSse, 'function');
 const redis = await import('nestjs-flush/redis');

@@ -191,11 +191,6 @@ export class InMemoryFlushTransport implements FlushTransport {
     );
   }
 
-  /** Channels currently held (with listeners or history). */
-  get channelCount(): number {
-    return this.channels.size;
-  }
-
   close(): Promise<void> {
     this.channels.clear();
     return Promise.resolve();
