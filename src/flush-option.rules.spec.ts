@@ -12,10 +12,7 @@ import { resolveRedisTransportOptions } from './redis/redis-transport.options.js
 type Check = (options: Record<string, unknown>) => unknown;
 
 const module: [string, Check] = ['FlushModule', o => resolveFlushOptions(o)];
-const route: [string, Check] = [
-  '@Flush()',
-  o => validateRouteOptions('GET /t', o),
-];
+const route: [string, Check] = ['@Flush()', o => validateRouteOptions('GET /t', o)];
 const inMemory: [string, Check] = ['InMemoryFlushTransport', o => new InMemoryFlushTransport(o)];
 const redis: [string, Check] = [
   'RedisFlushTransport',

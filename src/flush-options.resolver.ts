@@ -48,7 +48,9 @@ const DIGITS = /^\d+$/;
  */
 const fromEnvString = (option: string, v: unknown): unknown => {
   if (option === 'shutdownRetryMs' && Array.isArray(v)) {
-    return v.map(part => (typeof part === 'string' && DIGITS.test(part) ? Number(part) : part));
+    return (v as unknown[]).map(part =>
+      typeof part === 'string' && DIGITS.test(part) ? Number(part) : part,
+    );
   }
   if (typeof v !== 'string') return v;
   if (v === 'false' && FALSE_OPTIONS.includes(option)) return false;

@@ -54,4 +54,4 @@ export { FlushSseEvent, sseEvent } from './sse/sse-event.js';
 export { serializeSseComment, serializeSseEvent } from './sse/sse.serializer.js';
 export { serializeNdjsonLine } from './ndjson/ndjson.serializer.js';
 export type { FlushFormat } from './writer/stream.writer.js';
-export type { FlushSource } from './writer/stream-source.util.js';
+export type { FlushSource, FlushStream } from './writer/stream-source.util.js';

@@ -232,10 +232,10 @@ export class FlushInterceptorExclusion
     }
     for (const wrapper of requestScoped) this.wrapRequestScoped(wrapper);
     for (const wrapper of injectableWrappers(this.modules)) {
-      const metatype = wrapper.metatype as Type | undefined;
+      const metatype = wrapper.metatype as Type<Partial<NestInterceptor>> | undefined;
       if (
         !metatype?.prototype ||
-        typeof metatype.prototype.intercept !== 'function' ||
+        typeof (metatype.prototype as Partial<NestInterceptor>).intercept !== 'function' ||
         wrapper.inject
       )
         continue;

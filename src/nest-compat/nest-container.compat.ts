@@ -86,7 +86,8 @@ export const watchGlobalInterceptors = (
     Object.assign(target, original);
     // They were prototype methods: drop the own copies again.
     for (const name of Object.keys(original) as (keyof ConfigMethods)[]) {
-      if (Object.getPrototypeOf(config)[name] === original[name]) delete target[name];
+      if ((Object.getPrototypeOf(config) as ConfigMethods)[name] === original[name])
+        delete target[name];
     }
   };
 };

@@ -82,9 +82,9 @@ export class RedisSubscriptions implements RedisConnectionEvents {
       st.listeners.delete(entry);
       // Local delivery has stopped already; a failed UNSUBSCRIBE only leaves an idle
       // subscription behind (messages for it are ignored), so it is logged, not thrown.
-      await this.reconcile(st).catch((err: unknown) =>
-        this.logger.warn(`Unsubscribing from channel "${channel}" failed: ${messageOf(err)}`),
-      );
+      await this.reconcile(st).catch((err: unknown) => {
+        this.logger.warn(`Unsubscribing from channel "${channel}" failed: ${messageOf(err)}`);
+      });
     };
   }
 

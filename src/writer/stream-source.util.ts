@@ -2,9 +2,17 @@ import { isObservable, type Observable, type Subscription } from 'rxjs';
 import { StreamClosedError } from '../flush.errors.js';
 import type { StreamWriter } from './stream.writer.js';
 
-/** What a streaming handler may return (or resolve to). @publicApi */
-export type FlushSource<T = unknown> =
-  Observable<T> | AsyncIterable<T> | Iterator<T> | NodeJS.ReadableStream | ReadableStream<T> | T;
+/**
+ * What a `@Flush()` handler returns: a stream of items of type `T`, or a Promise of one. (A
+ * handler that returns a single non-stream value gets it written as one item.)
+ * @example @Get('rows') @Flush({ format: 'ndjson' }) rows(): FlushSource<Row> { return this.db.cursor(); }
+ * @publicApi
+ */
+export type FlushSource<T = unknown> = FlushStream<T> | Promise<FlushStream<T>>;
+
+/** The stream kinds `@Flush()` reads: Observable, async iterable, iterator (generator), Node Readable, web ReadableStream. @publicApi */
+export type FlushStream<T = unknown> =
+  Observable<T> | AsyncIterable<T> | Iterator<T> | NodeJS.ReadableStream | ReadableStream<T>;
 
 /** Turns one item into the bytes of the wire format. May throw (BigInt, circular). @internal */
 export type FrameEncoder = (item: unknown) => string | Buffer;
