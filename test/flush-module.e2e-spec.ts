@@ -1,3 +1,4 @@
+import { expect } from '@jest/globals';
 import { Controller, Get, Inject, Module, Sse, type INestApplication } from '@nestjs/common';
 import {
   DEFAULT_FLUSH_OPTIONS,
@@ -9,6 +10,7 @@ import {
 } from '../src/index.js';
 import { FlushTestingModule, readSse } from '../src/testing/index.js';
 import { rawRequest } from './utils/http.js';
+import { parseJson, sseData } from './utils/json.js';
 import { platforms, startApp } from './utils/platforms.js';
 import { waitFor } from './utils/wait.js';
 
@@ -39,7 +41,7 @@ describe.each(platforms)('FlushModule.forRoot() (%s)', platform => {
     const { status, items, ended } = await readSse(app, '/ticks');
     expect(status).toBe(200);
     expect(ended).toBe(true);
-    expect(items.map(e => JSON.parse(e.data))).toEqual([{ i: 0 }, { i: 1 }]);
+    expect(sseData(items)).toEqual([{ i: 0 }, { i: 1 }]);
   });
 
   it('still takes options', async () => {
@@ -112,7 +114,7 @@ describe.each(platforms)("FlushTestingModule with the app's own FlushModule (%s)
       );
       const { items } = await reading;
       expect(items).toHaveLength(1);
-      expect(JSON.parse(items[0].data)).toEqual({ n: expect.any(Number) });
+      expect(parseJson(items[0].data)).toEqual({ n: expect.any(Number) });
     },
   );
 });

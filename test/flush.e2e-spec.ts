@@ -9,6 +9,7 @@ import { FlushMetrics } from '../src/index.js';
 import { baseUrl, parseSseStream, readNdjson, readSse, readText } from '../src/testing/index.js';
 import { flushFixtureModule, probe } from './fixtures/flush/flush.controller.js';
 import { rawRequest } from './utils/http.js';
+import { sseData } from './utils/json.js';
 import { platforms, startApp, type PlatformName } from './utils/platforms.js';
 import { waitFor } from './utils/wait.js';
 
@@ -46,7 +47,7 @@ describe.each(platforms)('@Flush() (%s)', platform => {
         expect(res.headers['content-length']).toBeUndefined();
         expect(res.headers['cache-control']).toContain('no-transform');
         expect(res.headers['x-accel-buffering']).toBe('no');
-        expect(res.items.map(e => JSON.parse(e.data).i)).toEqual([0, 1, 2, 3, 4]);
+        expect(sseData<{ i: number }>(res.items).map(d => d.i)).toEqual([0, 1, 2, 3, 4]);
         // The producer needs ~600 ms; the first event is on the wire long before the last.
         // (Relative timings only: absolute ones flake on a loaded CI machine.)
         expect(res.arrivals[4] - res.arrivals[0]).toBeGreaterThan(400);
@@ -121,7 +122,7 @@ describe.each(platforms)('@Flush() (%s)', platform => {
       const es = new EventSource(`${baseUrl(app)}/tricky`);
       const got: string[] = [];
       await new Promise<void>(resolve => {
-        es.onmessage = e => {
+        es.onmessage = (e: MessageEvent<string>) => {
           got.push(e.data);
           if (got.length === 8) resolve();
         };

@@ -1,3 +1,4 @@
+import { expect } from '@jest/globals';
 import type { INestApplication, LoggerService } from '@nestjs/common';
 import { FlushHub, FlushMetrics } from '../src/index.js';
 import { readSse } from '../src/testing/index.js';

@@ -8,6 +8,7 @@ import { baseUrl, readSse, type ParsedSseEvent } from '../src/testing/index.js';
 import { hubFixtureModule } from './fixtures/hub/hub.controller.js';
 import { subscribers } from './utils/hub.js';
 import { rawRequest } from './utils/http.js';
+import { sseData } from './utils/json.js';
 import { platforms, startApp } from './utils/platforms.js';
 import { delay, waitFor } from './utils/wait.js';
 
@@ -54,7 +55,7 @@ describe.each(platforms)('FlushHub (%s)', platform => {
     const es = new EventSource(`${baseUrl(app)}/flush/${channel}`);
     let opens = 0;
     es.onopen = () => opens++;
-    es.onmessage = e => got.push({ id: e.lastEventId, data: e.data });
+    es.onmessage = (e: MessageEvent<string>) => got.push({ id: e.lastEventId, data: e.data });
     await new Promise<void>(resolve => (es.onopen = () => (opens++, resolve())));
     const total = 60;
     const publishing = (async () => {
@@ -72,7 +73,7 @@ describe.each(platforms)('FlushHub (%s)', platform => {
     await waitFor(() => got.length >= total, `all ${total} events (got ${got.length})`);
     es.close();
     expect(opens).toBeGreaterThanOrEqual(3);
-    expect(got.map(e => JSON.parse(e.data).i)).toEqual([...Array(total).keys()]);
+    expect(sseData<{ i: number }>(got).map(d => d.i)).toEqual([...Array(total).keys()]);
     expect(new Set(got.map(e => e.id)).size).toBe(total);
   });
 

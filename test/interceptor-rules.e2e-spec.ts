@@ -10,6 +10,7 @@ import {
   rulesModule,
 } from './fixtures/rules/rules.controller.js';
 import { rawRequest } from './utils/http.js';
+import { sseData } from './utils/json.js';
 import { platforms, startApp } from './utils/platforms.js';
 
 const withEnvelope = (app: INestApplication) => {
@@ -24,10 +25,7 @@ describe.each(platforms)('interceptor rules on streaming routes (%s)', platform 
       // MessageEvent contract the client then gets the event as data, exactly as without
       // nestjs-flush (the defect 'global' exists to avoid).
       const sse = await readSse(app, '/rules/events', { count: 2 });
-      expect(sse.items.map(e => JSON.parse(e.data))).toEqual([
-        { data: { n: 1 } },
-        { data: { n: 2 } },
-      ]);
+      expect(sseData(sse.items)).toEqual([{ data: { n: 1 } }, { data: { n: 2 } }]);
       // Other sources: the interceptor sees the stream object once; nestjs-flush unwraps it
       // from the envelope (as Nest does for streamed bodies) and streams it.
       const ndjson = await readNdjson(app, '/rules/ndjson');
@@ -47,7 +45,7 @@ describe.each(platforms)('interceptor rules on streaming routes (%s)', platform 
     });
     try {
       const sse = await readSse(app, '/rules/events', { count: 2 });
-      expect(sse.items.map(e => JSON.parse(e.data))).toEqual([{ n: 1 }, { n: 2 }]);
+      expect(sseData(sse.items)).toEqual([{ n: 1 }, { n: 2 }]);
       expect(counter.seen).toEqual([{ data: { n: 1 } }, { data: { n: 2 } }]);
       expect(counter.completed).toBe(1);
     } finally {
@@ -72,7 +70,7 @@ describe.each(platforms)('interceptor rules on streaming routes (%s)', platform 
   });
 
   it('keeps two applications of one process apart, and restores the controller on close', async () => {
-    const original = Object.getOwnPropertyDescriptor(RulesController.prototype, 'events')!.value;
+    const original = RulesController.prototype.events;
     const a = await startApp(platform, [rulesModule({ skipInterceptors: 'none' })], withEnvelope);
     const b = await startApp(platform, [rulesModule({ skipInterceptors: 'global' })], withEnvelope);
     try {

@@ -1,3 +1,4 @@
+import { expect } from '@jest/globals';
 import { request, type IncomingMessage } from 'node:http';
 import { setImmediate as yieldToIo } from 'node:timers/promises';
 import { Controller, Get, Module, type INestApplication } from '@nestjs/common';

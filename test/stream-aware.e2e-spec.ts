@@ -13,6 +13,7 @@ import { StreamAware } from '../src/index.js';
 import { readNdjson, readSse } from '../src/testing/index.js';
 import { EnvelopeInterceptor, rulesModule } from './fixtures/rules/rules.controller.js';
 import { rawRequest } from './utils/http.js';
+import { sseData } from './utils/json.js';
 import { platforms, startApp } from './utils/platforms.js';
 
 const TAG = Symbol('TAG');
@@ -71,7 +72,7 @@ describe.each(platforms)('StreamAware() on a real app (%s)', platform => {
 
     it("skips Nest's @Sse() route: the events are the handler's own", async () => {
       const wrapped = await readSse(app, '/rules/events', { count: 2 });
-      expect(wrapped.items.map(e => JSON.parse(e.data))).toEqual([{ n: 1 }, { n: 2 }]);
+      expect(sseData(wrapped.items)).toEqual([{ n: 1 }, { n: 2 }]);
       const control = await readSse(plain, '/rules/events', { count: 1 });
       // By Nest's MessageEvent contract the envelope { code, message, data: event } reaches the client
       // as the event's data: the defect the wrapper is there to avoid.
@@ -98,7 +99,7 @@ describe.each(platforms)('StreamAware() on a real app (%s)', platform => {
       const json = await rawRequest(app, '/rules/json');
       expect(JSON.parse(json.body)).toEqual({ tag: 'wrapped', data: { hello: 'world' } });
       const sse = await readSse(app, '/rules/events', { count: 2 });
-      expect(sse.items.map(e => JSON.parse(e.data))).toEqual([{ n: 1 }, { n: 2 }]);
+      expect(sseData(sse.items)).toEqual([{ n: 1 }, { n: 2 }]);
       const ndjson = await readNdjson(app, '/rules/ndjson');
       expect(ndjson.items).toEqual([{ n: 1 }, { n: 2 }]);
     });

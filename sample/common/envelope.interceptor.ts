@@ -19,8 +19,8 @@ export interface Envelope<T> {
  * event into `{ code, message, data }`; with FlushModule imported it only touches JSON routes.
  */
 @Injectable()
-export class EnvelopeInterceptor implements NestInterceptor {
-  intercept(_context: ExecutionContext, next: CallHandler): Observable<Envelope<unknown>> {
+export class EnvelopeInterceptor implements NestInterceptor<unknown, Envelope<unknown>> {
+  intercept(_context: ExecutionContext, next: CallHandler<unknown>): Observable<Envelope<unknown>> {
     return next.handle().pipe(map(data => ({ code: 0, message: '', data })));
   }
 }

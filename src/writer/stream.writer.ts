@@ -10,8 +10,9 @@ import {
   TICKS_PER_INTERVAL,
   type HeartbeatGroup,
 } from './heartbeat.registry.js';
+import { PendingBatch } from './pending-batch.js';
 import { isClosed } from './raw-response.util.js';
-import { chunkOf } from './shared-frame.js';
+import { directSocketOf, writeHttpChunk } from './socket-sink.js';
 import type { Chunk, StreamWriterHooks, StreamWriterOptions } from './stream-writer.options.js';
 
 export type {
@@ -22,22 +23,10 @@ export type {
 } from './stream-writer.options.js';
 export { markSharedFrame } from './shared-frame.js';
 
-// Decisions (batch size, bounds) count string length: exact for ASCII, close enough otherwise;
-// the bytes reported to metrics are exact.
-const sizeOf = (chunk: Chunk): number => chunk.length;
-
 const noop = (): void => undefined;
 
 /** Bytes gathered in one tick before a pull source waits for them to be written. */
 const BATCH_BYTES = 64 * 1024;
-
-const join = (chunks: Chunk[]): Chunk => {
-  if (chunks.length === 1) return chunks[0];
-  let strings = true;
-  for (const chunk of chunks) if (typeof chunk !== 'string') strings = false;
-  if (strings) return (chunks as string[]).join('');
-  return Buffer.concat(chunks.map(c => (typeof c === 'string' ? Buffer.from(c) : c)));
-};
 
 /**
  * Writes a streamed response to a raw `node:http` (or HTTP/2 compat) response. Everything written
@@ -51,16 +40,11 @@ const join = (chunks: Chunk[]): Chunk => {
  */
 export class StreamWriter {
   private readonly out: Writable;
-  /**
-   * HTTP/1.1 chunked responses without compression: batches go straight to the socket as
-   * hand-framed chunks (`<hex length>\r\n<data>\r\n`), skipping `OutgoingMessage.write()`,
-   * which costs as much as the syscall on a broadcast; `res.end()` still writes the last chunk.
-   */
+  /** The socket batches go straight to, as hand-framed chunks (see `directSocketOf()`). */
   private direct: Socket | undefined;
   private readonly gzip: Gzip | undefined;
   /** Chunks gathered since the last flush (also those held while the socket drains). */
-  private pending: Chunk[] = [];
-  private pendingSize = 0;
+  private readonly pending: PendingBatch;
   private flushScheduled = false;
   private waitingDrain = false;
   /** Pull writers waiting for the batch to go out. */
@@ -69,8 +53,6 @@ export class StreamWriter {
   private heartbeat: HeartbeatGroup | undefined;
   /** The heartbeat tick of the last write. */
   private lastWriteTick = 0;
-  /** Frames the slow-client policy dropped since the client was last told. */
-  private droppedUntold = 0;
   /** Whether the response closed (the client left, or it is over). */
   private gone = false;
   private closeCallbacks: (() => void)[] | undefined;
@@ -84,6 +66,7 @@ export class StreamWriter {
     private readonly options: StreamWriterOptions,
     private readonly hooks: StreamWriterHooks = {},
   ) {
+    this.pending = new PendingBatch(options.dropNotice);
     if (options.compress) {
       this.gzip = createGzip({ flush: zlibConstants.Z_NO_FLUSH });
       this.gzip.on('error', () => this.abort());
@@ -119,7 +102,7 @@ export class StreamWriter {
 
   /** Whether chunks wait to be written (before the headers: whether anything was produced). */
   get hasPending(): boolean {
-    return this.pending.length > 0;
+    return !this.pending.isEmpty;
   }
 
   /** Whether nothing more can be written (ended, or the client left). */
@@ -129,7 +112,7 @@ export class StreamWriter {
 
   /** Bytes this writer holds for a slow client (its own batch plus Node's buffer). */
   get pendingBytes(): number {
-    return this.pendingSize + ((this.direct ?? this.out).writableLength ?? 0);
+    return this.pending.size + ((this.direct ?? this.out).writableLength ?? 0);
   }
 
   /**
@@ -164,8 +147,7 @@ export class StreamWriter {
     this.stopHeartbeat();
     if (this.drainListener) (this.direct ?? this.out).removeListener('drain', this.drainListener);
     this.drainListener = undefined;
-    this.pending = [];
-    this.pendingSize = 0;
+    this.pending.clear();
     this.releaseWaiters();
   }
 
@@ -173,31 +155,16 @@ export class StreamWriter {
   private start(preamble?: string): void {
     if (this.closed) return;
     this.opened = true;
-    const res = this.res;
-    const http1 = (this.req.httpVersionMajor ?? 1) < 2;
-    const socket = res.socket;
-    if (
-      http1 &&
-      !this.gzip &&
-      this.req.method !== 'HEAD' &&
-      (res as ServerResponse & { chunkedEncoding?: boolean }).chunkedEncoding === true &&
-      typeof (res as ServerResponse & { flush?: unknown }).flush !== 'function' &&
-      socket &&
-      !socket.destroyed &&
-      res.writableLength === 0
-    ) {
-      this.direct = socket;
-    }
-    if (http1) {
+    this.direct = directSocketOf(this.req, this.res, this.gzip !== undefined);
+    if ((this.req.httpVersionMajor ?? 1) < 2) {
       this.req.socket?.setNoDelay?.(true);
       this.req.socket?.setTimeout?.(0);
     }
     if (preamble) {
       // Before what a source produced while the headers were held back.
-      this.pending.unshift(preamble);
-      this.pendingSize += sizeOf(preamble);
+      this.pending.addFirst(preamble);
     }
-    if (this.pending.length > 0) this.schedule();
+    if (!this.pending.isEmpty) this.schedule();
     this.armHeartbeat();
   }
 
@@ -209,7 +176,7 @@ export class StreamWriter {
   write(chunk: Chunk): Promise<void> | undefined {
     if (this.closed) return Promise.reject(new StreamClosedError());
     this.enqueue(chunk);
-    if (this.pendingSize < BATCH_BYTES && !this.waitingDrain) return undefined;
+    if (this.pending.size < BATCH_BYTES && !this.waitingDrain) return undefined;
     return new Promise<void>((resolve, reject) => this.waiters.push({ resolve, reject }));
   }
 
@@ -223,21 +190,14 @@ export class StreamWriter {
     if (this.pendingBytes <= this.options.maxQueuedBytes) return true;
     switch (this.options.slowClientPolicy) {
       case 'drop-newest':
-        this.pending.pop();
-        this.pendingSize -= sizeOf(chunk);
-        this.droppedUntold++;
+        this.pending.dropNewest();
         this.hooks.dropped?.(1);
         return false;
-      case 'drop-oldest': {
-        let dropped = 0;
-        while (this.pending.length > 1 && this.pendingBytes > this.options.maxQueuedBytes) {
-          this.pendingSize -= sizeOf(this.pending.shift()!);
-          dropped++;
-        }
-        this.droppedUntold += dropped;
-        this.hooks.dropped?.(dropped);
+      case 'drop-oldest':
+        this.hooks.dropped?.(
+          this.pending.dropOldest(() => this.pendingBytes > this.options.maxQueuedBytes),
+        );
         return true;
-      }
       default:
         this.hooks.slowClient?.(this.pendingBytes);
         this.abort();
@@ -285,8 +245,7 @@ export class StreamWriter {
   }
 
   private enqueue(chunk: Chunk): void {
-    this.pending.push(chunk);
-    this.pendingSize += sizeOf(chunk);
+    this.pending.add(chunk);
     if (this.heartbeat) this.lastWriteTick = this.heartbeat.tick;
     this.schedule();
   }
@@ -299,16 +258,8 @@ export class StreamWriter {
   }
 
   private takePending(): Chunk | undefined {
-    if (this.droppedUntold > 0 && this.options.dropNotice) {
-      // The frames that were dropped came before (drop-oldest) or among (drop-newest) those
-      // queued now: the notice goes first, and the client knows to resync.
-      this.pending.unshift(this.options.dropNotice(this.droppedUntold));
-      this.droppedUntold = 0;
-    }
-    if (this.pending.length === 0) return undefined;
-    const data = join(this.pending);
-    this.pending = [];
-    this.pendingSize = 0;
+    const data = this.pending.take();
+    if (data === undefined) return undefined;
     this.hooks.written?.(typeof data === 'string' ? Buffer.byteLength(data) : data.length);
     return data;
   }
@@ -319,7 +270,7 @@ export class StreamWriter {
     if (this.ended || this.gone || this.waitingDrain || !this.opened) return;
     const data = this.takePending();
     if (data === undefined) return this.releaseWaiters();
-    const ok = this.direct ? this.writeChunk(this.direct, data) : this.out.write(data);
+    const ok = this.direct ? writeHttpChunk(this.direct, data) : this.out.write(data);
     this.flushDownstream();
     if (ok) this.releaseWaiters();
     else {
@@ -329,17 +280,9 @@ export class StreamWriter {
     }
   }
 
-  /** Writes one HTTP/1.1 chunk straight to the socket. */
-  private writeChunk(socket: Socket, data: Chunk): boolean {
-    if (typeof data === 'string') {
-      return socket.write(`${Buffer.byteLength(data).toString(16)}\r\n${data}\r\n`);
-    }
-    return socket.write(chunkOf(data));
-  }
-
   private onDrain(): void {
     this.waitingDrain = false;
-    if (this.pending.length > 0) this.flushBatch();
+    if (!this.pending.isEmpty) this.flushBatch();
     else this.releaseWaiters();
   }
 

@@ -30,7 +30,7 @@ describe('news streams', () => {
     });
 
     expect(status).toBe(200);
-    expect(items.map(e => JSON.parse(e.data).title)).toEqual(['b', 'c']);
+    expect(items.map(e => e.data)).toEqual(['{"title":"b"}', '{"title":"c"}']);
   });
 
   it('streams rows as NDJSON', async () => {

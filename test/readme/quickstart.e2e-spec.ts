@@ -2,6 +2,7 @@
 import type { INestApplication } from '@nestjs/common';
 import { readNdjson, readSse, readText } from 'nestjs-flush/testing';
 import { rawRequest } from '../utils/http.js';
+import { parseJson } from '../utils/json.js';
 import { platforms, startApp } from '../utils/platforms.js';
 import { AppModule } from './app.module.js';
 
@@ -30,7 +31,7 @@ describe.each(platforms)('README quickstart (%s)', platform => {
     });
     expect(status).toBe(200);
     expect(headers['content-type']).toMatch(/^text\/event-stream/);
-    expect(items.map(e => [e.event, JSON.parse(e.data).title])).toEqual([
+    expect(items.map(e => [e.event, parseJson<{ title: string }>(e.data).title])).toEqual([
       ['headline', 'b'],
       ['headline', 'c'],
     ]);
