@@ -11,45 +11,37 @@ import { isObservable, Observable, type Subscriber, type Subscription } from 'rx
 import { setErrorResponseHeaders } from '../broadcast/flush-unavailable.error.js';
 import { StreamSafe } from '../decorators/stream-safe.decorator.js';
 import { FlushConfigurationError } from '../flush.errors.js';
-import { reportStreamError } from '../flush.errors-mapping.js';
 import { FLUSH_RESOLVED_OPTIONS } from '../flush.internal-constants.js';
 import { FLUSH_NOT_SERVED } from '../flush.messages.js';
 import type { ResolvedFlushOptions } from '../flush-module-options.interface.js';
 import { FlushMetrics } from '../flush.metrics.js';
 import { NEST_SSE_ABORT_CONTROLLER } from '../nest-compat/nest-metadata.compat.js';
 import { innerInterceptors } from '../nest-compat/streaming-route.registry.js';
-import { serializeNdjsonLine } from '../ndjson/ndjson.serializer.js';
 import { FlushConnections } from '../shutdown/flush-connections.service.js';
-import { serializeSseEvent, serializeSseRetry } from '../sse/sse.serializer.js';
+import { serializeSseRetry } from '../sse/sse.serializer.js';
 import {
-  frameworkHeaders,
   isClosed,
   requestAbortController,
   toRawRequest,
   toRawResponse,
 } from '../writer/raw-response.util.js';
 import { pumpSource, releaseSource, unwrapStreamSource } from '../writer/stream-source.util.js';
-import { StreamWriter, type Chunk } from '../writer/stream.writer.js';
+import type { StreamWriter } from '../writer/stream.writer.js';
 import { FlushResult } from './flush-result.js';
-import { planRoute, type FrameEncoder, type RoutePlan } from './flush-route.plan.js';
+import { planRoute, type RoutePlan } from './flush-route.plan.js';
+import {
+  createStreamWriter,
+  failStream,
+  openStream,
+  statusOf,
+  type StreamRequest,
+} from './flush-stream.response.js';
 import {
   appForRequest,
   enterStream,
   type FlushAppContext,
   type FlushStreamMode,
 } from './flush-stream.state.js';
-
-/** One request of a streaming route. */
-interface StreamRequest {
-  readonly plan: RoutePlan;
-  /** The framework response (express response, fastify reply). */
-  readonly res: object;
-  readonly rawReq: IncomingMessage;
-  readonly rawRes: ServerResponse;
-  /** The status Nest set before the interceptors ran: a different one was set on purpose. */
-  readonly initialStatus: number | undefined;
-  readonly encode: FrameEncoder;
-}
 
 /**
  * Hands an error to Nest's exception filters (nothing was sent yet), with the headers it asks
@@ -61,9 +53,6 @@ const toExceptionFilters =
     setErrorResponseHeaders(stream.rawRes, err);
     subscriber.error(err);
   };
-
-const statusOf = (res: object): number | undefined =>
-  (res as { statusCode?: number }).statusCode ?? undefined;
 
 /**
  * Runs every streaming route (`@Flush()` and Nest's own `@Sse()`): writes what the handler
@@ -181,11 +170,11 @@ export class FlushInterceptor implements NestInterceptor {
         events.release();
         return reject(err);
       }
-      if (err !== undefined && events) this.fail(err, stream.plan, events, stream.encode);
+      if (err !== undefined && events) failStream(this.logger, err, stream, events);
       else if (err !== undefined) return reject(err);
       else if (events) {
         // Completed before the headers went out: they go first.
-        if (!opened && !this.open(stream, events)) return;
+        if (!opened && !openStream(stream, events)) return;
         events.end();
       }
       subscriber.next(undefined);
@@ -196,7 +185,7 @@ export class FlushInterceptor implements NestInterceptor {
       app,
       onSettled: value => {
         if (!isObservable(value) || done) return;
-        events = this.createWriter(stream);
+        events = createStreamWriter(stream, this.metrics.writerHooks);
         if (isClosed(stream.rawReq, stream.rawRes)) return finish();
         events.onClose(() => finish());
         // Nest subscribes to it through the interceptors right after: events emitted at once,
@@ -204,7 +193,7 @@ export class FlushInterceptor implements NestInterceptor {
         setImmediate(() => {
           if (done || !events) return;
           opened = true;
-          if (!this.open(stream, events)) return finish();
+          if (!openStream(stream, events)) return finish();
           stopShutdown = this.trackShutdown(stream, events);
         });
       },
@@ -253,10 +242,10 @@ export class FlushInterceptor implements NestInterceptor {
       release();
       return releaseSource(source);
     }
-    const writer = this.createWriter(stream);
+    const writer = createStreamWriter(stream, this.metrics.writerHooks);
     if (stream.rawReq.method === 'HEAD') {
       releaseSource(source);
-      this.open(stream, writer);
+      openStream(stream, writer);
       release();
       writer.end();
       return;
@@ -274,47 +263,17 @@ export class FlushInterceptor implements NestInterceptor {
       writer.release();
       throw early.error;
     }
-    if (!this.open(stream, writer)) return;
+    if (!openStream(stream, writer)) return;
     release();
     const untrack = this.trackShutdown(stream, writer);
     try {
       await pumping;
       writer.end();
     } catch (err) {
-      this.fail(err, stream.plan, writer, stream.encode);
+      failStream(this.logger, err, stream, writer);
     } finally {
       untrack();
     }
-  }
-
-  private createWriter(stream: StreamRequest): StreamWriter {
-    const { plan, rawReq, rawRes } = stream;
-    const gzip = plan.compress && /\bgzip\b/.test(String(rawReq.headers['accept-encoding'] ?? ''));
-    return new StreamWriter(
-      rawReq,
-      rawRes,
-      gzip ? plan.gzipOptions : plan.plainOptions,
-      this.metrics.writerHooks,
-    );
-  }
-
-  /** Sends the status line and headers. Returns false when the client is gone. */
-  private open(stream: StreamRequest, writer: StreamWriter): boolean {
-    const { plan, res, rawRes } = stream;
-    if (writer.closed) return false;
-    const headers: Record<string, string> = { ...frameworkHeaders(res), ...plan.headers };
-    const existingType = frameworkHeaders(res)['content-type'] ?? rawRes.getHeader('content-type');
-    if (plan.keepContentType && existingType) headers['content-type'] = String(existingType);
-    // A status set by the handler or an interceptor wins; otherwise @HttpCode(), then 200
-    // (`@Sse()` keeps Nest's rule: the status Nest set, 201 for POST).
-    const current = statusOf(res);
-    const status =
-      current !== undefined && current !== stream.initialStatus
-        ? current
-        : (plan.statusCode ?? (plan.nestSse ? (current ?? 200) : 200));
-    (res as { hijack?: () => void }).hijack?.(); // fastify: the reply is ours from here
-    writer.open(status, headers, plan.preamble);
-    return true;
   }
 
   /** Ends the stream on application shutdown (SSE: after a jittered `retry:` hint). */
@@ -328,31 +287,6 @@ export class FlushInterceptor implements NestInterceptor {
             : undefined,
         ),
     });
-  }
-
-  /** After the headers: one error event (SSE), an error line (NDJSON), then the end. */
-  private fail(err: unknown, plan: RoutePlan, writer: StreamWriter, encode: FrameEncoder): void {
-    const publicError = reportStreamError(this.logger, plan.name, err);
-    if (writer.closed) return;
-    switch (plan.format) {
-      case 'sse': {
-        const event = { type: 'error', data: publicError.message };
-        let frame: Chunk;
-        try {
-          // On @Sse() routes the error event is numbered as Nest numbers it.
-          frame = plan.nestSse ? encode(event) : serializeSseEvent(event);
-        } catch {
-          frame = serializeSseEvent(event);
-        }
-        writer.end(frame);
-        return;
-      }
-      case 'ndjson':
-        writer.abort(serializeNdjsonLine({ error: publicError }));
-        return;
-      default:
-        writer.abort();
-    }
   }
 
   /** Whether any interceptor runs inside this one on the route (computed once per route). */

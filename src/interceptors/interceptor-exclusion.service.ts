@@ -1,4 +1,3 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
 import {
   Inject,
   Injectable,
@@ -32,91 +31,19 @@ import {
   releaseStreamingRoutes,
   setAppGlobals,
 } from '../nest-compat/streaming-route.registry.js';
-import { toRawRequest, toRawResponse } from '../writer/raw-response.util.js';
-import {
-  getSkipRule,
-  getStreamKind,
-  isStreamSafe,
-  type FlushStreamKind,
-} from './flush-metadata.accessor.js';
-import {
-  appForRequest,
-  registerApp,
-  streamStateOf,
-  unregisterApp,
-  type FlushAppContext,
-} from './flush-stream.state.js';
+import { getSkipRule, isStreamSafe } from './flush-metadata.accessor.js';
+import { registerApp, unregisterApp, type FlushAppContext } from './flush-stream.state.js';
 import { FlushInterceptor } from './flush.interceptor.js';
+import {
+  runsOn,
+  stateOf,
+  wrapIntercept,
+  type Intercept,
+  type WrapState,
+} from './interceptor-wrap.js';
 import { STREAMING_ROUTE_ADAPTER } from './streaming-route.adapter.js';
 
-type Intercept = NestInterceptor['intercept'];
 type AnyFn = (...args: never[]) => unknown;
-
-/** Per wrapped interceptor (instance or class): the applications it is global in. */
-interface WrapState {
-  readonly globalIn: Set<FlushAppContext>;
-  readonly streamSafe: boolean;
-}
-
-/** Whether an interceptor with `state` runs on a streaming route of `app` (`kind` 'sse'/'flush': inside FlushInterceptor). */
-const runsOn = (
-  state: WrapState,
-  app: FlushAppContext,
-  handler: object,
-  controller: object,
-): boolean => {
-  const global = state.globalIn.has(app);
-  if (!global && state.globalIn.size > 0) return false; // another application's global one
-  if (state.streamSafe) return true;
-  const rule = app.ruleFor(handler, controller);
-  return global ? rule === 'none' : rule !== 'all';
-};
-
-/**
- * Stream kind per handler function, read once: the wrapper runs on every request of every route
- * for every wrapped interceptor, and a route's metadata is fixed once the app has started
- * (adoption gives `@Sse()` routes a new handler function, so it gets its own entry).
- */
-const streamKinds = new WeakMap<object, FlushStreamKind | null>();
-const streamKindOf = (handler: AnyFn): FlushStreamKind | undefined => {
-  let kind = streamKinds.get(handler);
-  if (kind === undefined) {
-    kind = getStreamKind(handler) ?? null;
-    streamKinds.set(handler, kind);
-  }
-  return kind ?? undefined;
-};
-
-const wrapIntercept = (original: Intercept, state: WrapState): Intercept => {
-  const wrapped = function (this: NestInterceptor, ctx: ExecutionContext, next: CallHandler) {
-    if (ctx.getType() === 'http') {
-      const handler = ctx.getHandler();
-      const kind = streamKindOf(handler as AnyFn);
-      if (kind !== undefined) {
-        const http = ctx.switchToHttp();
-        if (kind === 'raw') {
-          const app = appForRequest(toRawRequest(http.getRequest<IncomingMessage>()));
-          if (app && !runsOn(state, app, handler, ctx.getClass())) return next.handle();
-        } else {
-          // Outside FlushInterceptor (global and class-level positions): always bypassed; the
-          // interceptor runs, if its rule says so, from its copy inside FlushInterceptor.
-          const stream = streamStateOf(toRawResponse(http.getResponse<ServerResponse>()));
-          if (!stream || !runsOn(state, stream.app, handler, ctx.getClass())) {
-            return next.handle();
-          }
-        }
-      }
-    }
-    return original.call(this, ctx, next);
-  };
-  Object.defineProperty(wrapped, FLUSH_WRAPPED, { value: state });
-  return wrapped;
-};
-
-const stateOf = (fn: unknown): WrapState | undefined =>
-  typeof fn === 'function'
-    ? ((fn as unknown as Record<symbol, WrapState | undefined>)[FLUSH_WRAPPED] ?? undefined)
-    : undefined;
 
 /**
  * Makes interceptors leave streaming routes alone without touching their code, and serves

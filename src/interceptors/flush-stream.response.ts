@@ -1,0 +1,86 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Logger } from '@nestjs/common';
+import { reportStreamError } from '../flush.errors-mapping.js';
+import { serializeNdjsonLine } from '../ndjson/ndjson.serializer.js';
+import { serializeSseEvent } from '../sse/sse.serializer.js';
+import { frameworkHeaders } from '../writer/raw-response.util.js';
+import { StreamWriter, type Chunk, type StreamWriterHooks } from '../writer/stream.writer.js';
+import type { FrameEncoder, RoutePlan } from './flush-route.plan.js';
+
+/** One request of a streaming route. @internal */
+export interface StreamRequest {
+  readonly plan: RoutePlan;
+  /** The framework response (express response, fastify reply). */
+  readonly res: object;
+  readonly rawReq: IncomingMessage;
+  readonly rawRes: ServerResponse;
+  /** The status Nest set before the interceptors ran: a different one was set on purpose. */
+  readonly initialStatus: number | undefined;
+  readonly encode: FrameEncoder;
+}
+
+/** The status the framework response carries now. @internal */
+export const statusOf = (res: object): number | undefined =>
+  (res as { statusCode?: number }).statusCode ?? undefined;
+
+/** The writer of a stream: gzip when the route compresses and the client accepts it. @internal */
+export const createStreamWriter = (
+  stream: StreamRequest,
+  hooks: StreamWriterHooks,
+): StreamWriter => {
+  const { plan, rawReq, rawRes } = stream;
+  const gzip = plan.compress && /\bgzip\b/.test(String(rawReq.headers['accept-encoding'] ?? ''));
+  return new StreamWriter(rawReq, rawRes, gzip ? plan.gzipOptions : plan.plainOptions, hooks);
+};
+
+/** Sends the status line and headers. Returns false when the client is gone. @internal */
+export const openStream = (stream: StreamRequest, writer: StreamWriter): boolean => {
+  const { plan, res, rawRes } = stream;
+  if (writer.closed) return false;
+  const headers: Record<string, string> = { ...frameworkHeaders(res), ...plan.headers };
+  const existingType = frameworkHeaders(res)['content-type'] ?? rawRes.getHeader('content-type');
+  if (plan.keepContentType && existingType) headers['content-type'] = String(existingType);
+  // A status set by the handler or an interceptor wins; otherwise @HttpCode(), then 200
+  // (`@Sse()` keeps Nest's rule: the status Nest set, 201 for POST).
+  const current = statusOf(res);
+  const status =
+    current !== undefined && current !== stream.initialStatus
+      ? current
+      : (plan.statusCode ?? (plan.nestSse ? (current ?? 200) : 200));
+  (res as { hijack?: () => void }).hijack?.(); // fastify: the reply is ours from here
+  writer.open(status, headers, plan.preamble);
+  return true;
+};
+
+/**
+ * After the headers: one error event (SSE), an error line (NDJSON), then the end; the error is
+ * logged (server errors) and the client sees only its public form. @internal
+ */
+export const failStream = (
+  logger: Logger,
+  err: unknown,
+  { plan, encode }: StreamRequest,
+  writer: StreamWriter,
+): void => {
+  const publicError = reportStreamError(logger, plan.name, err);
+  if (writer.closed) return;
+  switch (plan.format) {
+    case 'sse': {
+      const event = { type: 'error', data: publicError.message };
+      let frame: Chunk;
+      try {
+        // On @Sse() routes the error event is numbered as Nest numbers it.
+        frame = plan.nestSse ? encode(event) : serializeSseEvent(event);
+      } catch {
+        frame = serializeSseEvent(event);
+      }
+      writer.end(frame);
+      return;
+    }
+    case 'ndjson':
+      writer.abort(serializeNdjsonLine({ error: publicError }));
+      return;
+    default:
+      writer.abort();
+  }
+};
