@@ -1,6 +1,11 @@
 import { FlushConfigurationError } from './flush.errors.js';
 import { INVALID_OPTION, UNKNOWN_OPTION } from './flush.messages.js';
-import { HISTORY_DEFAULTS, OPTION_RULES } from './flush-option.rules.js';
+import {
+  checkOptions,
+  HISTORY_DEFAULTS,
+  OPTION_RULES,
+  type OptionRule,
+} from './flush-option.rules.js';
 import type { FlushModuleOptions, ResolvedFlushOptions } from './flush-module-options.interface.js';
 
 /** Defaults of every option. @publicApi */
@@ -15,6 +20,16 @@ export const DEFAULT_FLUSH_OPTIONS: Readonly<ResolvedFlushOptions> = Object.free
   resyncEventName: 'resync',
   authorize: undefined,
 });
+
+/** Options checked by the rules shared with @Flush() and the transports. */
+const SHARED_RULES: { readonly [K in keyof ResolvedFlushOptions]?: OptionRule } = {
+  heartbeatIntervalMs: OPTION_RULES.heartbeatIntervalMs,
+  historySize: OPTION_RULES.historySize,
+  historyMaxAgeMs: OPTION_RULES.historyMaxAgeMs,
+  skipInterceptors: OPTION_RULES.skipInterceptors,
+  maxQueuedBytes: OPTION_RULES.maxQueuedBytes,
+  slowClientPolicy: OPTION_RULES.slowClientPolicy,
+};
 
 const KNOWN = [...Object.keys(DEFAULT_FLUSH_OPTIONS), 'isGlobal'] as const;
 
@@ -92,14 +107,10 @@ export const resolveFlushOptions = (options: FlushModuleOptions = {}): ResolvedF
   const check = (ok: boolean, option: string, read: unknown, expected: string): void =>
     checkGiven(ok, option, option in given ? given[option] : read, expected);
 
-  for (const option of ['heartbeatIntervalMs', 'historySize', 'historyMaxAgeMs'] as const) {
-    check(
-      OPTION_RULES[option].accepts(r[option]),
-      option,
-      r[option],
-      OPTION_RULES[option].expected,
-    );
-  }
+  checkOptions(r, SHARED_RULES, (option, value, expected) => {
+    const shown = option in given ? given[option] : value;
+    throw new FlushConfigurationError(INVALID_OPTION(option, shown, expected));
+  });
   check(
     r.transport === undefined ||
       (typeof r.transport === 'object' &&
@@ -111,14 +122,6 @@ export const resolveFlushOptions = (options: FlushModuleOptions = {}): ResolvedF
     r.transport,
     'an object implementing publish(), subscribe() and replay(): new InMemoryFlushTransport() or new RedisFlushTransport({ url }) from nestjs-flush/redis',
   );
-  for (const option of ['skipInterceptors', 'maxQueuedBytes', 'slowClientPolicy'] as const) {
-    check(
-      OPTION_RULES[option].accepts(r[option]),
-      option,
-      r[option],
-      OPTION_RULES[option].expected,
-    );
-  }
   const retry = r.shutdownRetryMs;
   check(
     retry === false ||

@@ -6,15 +6,15 @@ import { Redis } from 'ioredis';
 import {
   compareEventIds,
   type FlushTransportEvent,
-} from '../broadcast/flush-transport.interface.js';
-import type { RedisClientLike } from './redis-client.interface.js';
+} from '../src/broadcast/flush-transport.interface.js';
+import type { RedisClientLike } from '../src/redis/redis-client.interface.js';
 import {
   RedisFlushTransport,
   RedisFlushTransportError,
   type RedisFlushTransportOptions,
-} from './redis.transport.js';
-import { freePort, startRedis, stopRedis } from '../../test/utils/redis-server.js';
-import { delay, waitFor } from '../../test/utils/wait.js';
+} from '../src/redis/redis.transport.js';
+import { freePort, startRedis, stopRedis } from './utils/redis-server.js';
+import { delay, waitFor } from './utils/wait.js';
 
 const REDIS_URL = process.env.REDIS_URL;
 
