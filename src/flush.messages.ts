@@ -11,6 +11,10 @@ export const describeValue = (value: unknown): string => {
   return `${typeof value} ${String(value)}`;
 };
 
+/** How messages name a route: `Controller.method()`. */
+export const routeLabel = (controller: { name: string } | undefined, method: string | symbol) =>
+  `${controller?.name ?? '(anonymous)'}.${String(method)}()`;
+
 export const INVALID_OPTION = (option: string, got: unknown, expected: string) =>
   `FlushModule option "${option}" must be ${expected}; received ${describeValue(got)}. ` +
   `Fix it where FlushModule.forRoot()/forRootAsync() is called.`;

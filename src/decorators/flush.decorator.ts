@@ -1,4 +1,5 @@
 import { SetMetadata, UseInterceptors } from '@nestjs/common';
+import { routeLabel } from '../flush.messages.js';
 import { FLUSH_STREAM_METADATA } from '../flush.internal-constants.js';
 import type { FlushRouteOptions } from '../flush-route-options.interface.js';
 import type { FlushStreamMetadata } from '../interceptors/flush-metadata.accessor.js';
@@ -25,7 +26,7 @@ import { wrapMethod } from './method-wrapper.util.js';
 export const Flush = (options: FlushRouteOptions = {}): MethodDecorator => {
   const metadata: FlushStreamMetadata = { kind: 'flush', options: { ...options } };
   return (target, key, descriptor) => {
-    validateRouteOptions(`${target.constructor.name}.${String(key)}()`, options);
+    validateRouteOptions(routeLabel(target.constructor, key), options);
     // A hidden @Res() tells Nest the response is handled: it never sends a body of its own, and
     // its request pipeline can end once the stream is open (see addHiddenResponseParam()).
     addHiddenResponseParam(target, key, descriptor.value as (...args: never[]) => unknown);

@@ -1,4 +1,5 @@
 import type { ServerResponse } from 'node:http';
+import { routeLabel } from '../flush.messages.js';
 import {
   Injectable,
   Logger,
@@ -26,7 +27,7 @@ export class FlushRawStreamInterceptor implements NestInterceptor {
 
   intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
     const res = toRawResponse(context.switchToHttp().getResponse<ServerResponse>());
-    const route = `${context.getClass().name}.${context.getHandler().name}()`;
+    const route = routeLabel(context.getClass(), context.getHandler().name);
     return new Observable<unknown>(subscriber =>
       next.handle().subscribe({
         next: value => {

@@ -1,4 +1,5 @@
 import type { ExecutionContext } from '@nestjs/common';
+import { routeLabel } from '../flush.messages.js';
 import { FLUSH_FRAME } from '../flush.internal-constants.js';
 import type { ResolvedFlushOptions } from '../flush-module-options.interface.js';
 import type { FlushRouteOptions } from '../flush-route-options.interface.js';
@@ -116,7 +117,7 @@ export const planRoute = (context: ExecutionContext, options: ResolvedFlushOptio
   };
   const contentType = route.contentType ?? STREAM_CONTENT_TYPES[format];
   return {
-    name: `${controller.name}.${handler.name}()`,
+    name: routeLabel(controller, handler.name),
     format,
     nestSse,
     nestSseSignal: nestSse && usesNestSseSignal(controller, handler.name),

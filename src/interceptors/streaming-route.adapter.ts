@@ -2,7 +2,7 @@ import type { IncomingMessage } from 'node:http';
 import type { CallHandler, ExecutionContext, NestInterceptor } from '@nestjs/common';
 import { FlushConfigurationError } from '../flush.errors.js';
 import { FLUSH_STREAM_METADATA } from '../flush.internal-constants.js';
-import { FLUSH_NOT_SERVED } from '../flush.messages.js';
+import { FLUSH_NOT_SERVED, routeLabel } from '../flush.messages.js';
 import type { StreamingRouteAdapter } from '../nest-compat/streaming-route.registry.js';
 import { toRawRequest, toRawResponse } from '../writer/raw-response.util.js';
 import { getFlushMetadata, type FlushStreamMetadata } from './flush-metadata.accessor.js';
@@ -23,7 +23,7 @@ export const FLUSH_ROUTE_INTERCEPTOR: NestInterceptor = Object.freeze({
     if (!app) {
       if (context.getType() !== 'http') return next.handle();
       throw new FlushConfigurationError(
-        FLUSH_NOT_SERVED(`${context.getClass().name}.${context.getHandler().name}()`),
+        FLUSH_NOT_SERVED(routeLabel(context.getClass(), context.getHandler().name)),
       );
     }
     return app.intercept(context, next) as ReturnType<NestInterceptor['intercept']>;

@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Writable } from 'node:stream';
+import { constants as zlibConstants, gunzipSync } from 'node:zlib';
 import { afterEach, beforeEach, describe, expect, it, jest } from '@jest/globals';
 import { StreamClosedError } from '../flush.errors.js';
 import { StreamWriter, type StreamWriterOptions } from './stream.writer.js';
@@ -9,7 +10,7 @@ class FakeResponse extends Writable {
   statusCode = 200;
   headersSent = false;
   readonly headers = new Map<string, string>();
-  readonly writes: string[] = [];
+  readonly writes: Buffer[] = [];
   private stalled: (() => void)[] | undefined;
 
   constructor() {
@@ -39,12 +40,21 @@ class FakeResponse extends Writable {
     waiting.forEach(callback => callback());
   }
   override _write(chunk: unknown, _encoding: BufferEncoding, callback: () => void): void {
-    this.writes.push(String(chunk));
+    this.writes.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(String(chunk)));
     if (this.stalled) this.stalled.push(callback);
     else callback();
   }
   get body(): string {
-    return this.writes.join('');
+    return Buffer.concat(this.writes).toString();
+  }
+  /** The body so far, un-gzipped up to the last sync flush. */
+  get gunzipped(): string {
+    const raw = Buffer.concat(this.writes);
+    try {
+      return gunzipSync(raw, { finishFlush: zlibConstants.Z_SYNC_FLUSH }).toString();
+    } catch {
+      return ''; // not even a whole gzip header yet
+    }
   }
 }
 
@@ -82,7 +92,7 @@ describe('StreamWriter', () => {
     void writer.write('b');
     writer.push('c');
     await settle();
-    expect(res.writes).toEqual(['retry: 1\n\nabc']);
+    expect(res.writes.map(String)).toEqual(['retry: 1\n\nabc']);
   });
 
   it('holds what a source produces before the headers, and sends the preamble first', async () => {
@@ -163,6 +173,36 @@ describe('StreamWriter', () => {
     expect(writer.closed).toBe(true);
     await expect(writer.write('late')).rejects.toBeInstanceOf(StreamClosedError);
     expect(writer.push('late')).toBe(false);
+  });
+
+  it('aborts after a last chunk: the client gets it, then a reset instead of a clean end', async () => {
+    const { res, writer } = make();
+    writer.open(200, {});
+    writer.push('a\n');
+    writer.abort('{"error":{"statusCode":500}}\n');
+    await settle();
+    expect(res.body).toBe('a\n{"error":{"statusCode":500}}\n');
+    expect(res.destroyed).toBe(true);
+    expect(res.writableEnded).toBe(false);
+    expect(writer.closed).toBe(true);
+    expect(writer.push('late')).toBe(false);
+  });
+
+  it('gzips with a sync flush after every burst: each event is readable before the end', async () => {
+    const { res, writer } = make({ compress: true });
+    writer.open(200, {});
+    expect(res.getHeader('content-encoding')).toBe('gzip');
+    expect(res.getHeader('vary')).toBe('accept-encoding');
+    // zlib compresses on the thread pool: poll (bounded) until the flushed bytes arrive.
+    const received = async (text: string) => {
+      for (let i = 0; i < 200 && !res.gunzipped.endsWith(text); i++) await settle();
+      return res.gunzipped;
+    };
+    writer.push('data: 1\n\n');
+    expect(await received('data: 1\n\n')).toBe('data: 1\n\n');
+    writer.push('data: 2\n\n');
+    expect(await received('data: 2\n\n')).toBe('data: 1\n\ndata: 2\n\n');
+    expect(res.writableEnded).toBe(false);
   });
 
   it('runs onClose callbacks once when the client leaves', async () => {
