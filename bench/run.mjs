@@ -11,6 +11,8 @@
 //   --report-only   re-render bench/RESULTS.md from bench/results/latest.json, run nothing
 //   --maxForeign=N --retries=N   measure again (at most N times) when other processes took more
 //                   than N % of a core during a measurement (default 30 %, 2 retries; A to D)
+//   --maxSlowdown=N  measure again (same retries) when the server's core ran more than N % slower
+//                   than at the start, timed by a fixed CPU loop before and after (default 15 %)
 //   --note="..."    a note printed at the top of RESULTS.md
 // Servers run pinned to core 0 and clients to core 1 (taskset), all on 127.0.0.1.
 import { spawnSync } from 'node:child_process';
@@ -82,6 +84,38 @@ const QUIET_MAX_MS = Number(args.quietMs ?? (quick ? 1500 : 3000));
 // again, at most RETRIES times (A to D); the least disturbed attempt is kept.
 const MAX_FOREIGN = Number(args.maxForeign ?? 30);
 const RETRIES = Number(args.retries ?? (quick ? 0 : 2));
+const MAX_SLOWDOWN = Number(args.maxSlowdown ?? 15);
+
+/**
+ * Times a fixed CPU-bound loop on the servers' core (ms, inside the process: no start-up cost).
+ * This VM's core slows down at times (user and system time of any server rise by half at once);
+ * a measurement taken then is not comparable, whatever the foreign load says.
+ */
+const probeCore = () => {
+  const loop =
+    'const t=process.hrtime.bigint();let x=0;for(let i=0;i<3e7;i++)x=(x*31+i)%1000003;' +
+    'process.stdout.write(String(Number(process.hrtime.bigint()-t)/1e6)+(x<0?"!":""))';
+  const argv = HAS_TASKSET
+    ? ['taskset', ['-c', '0', process.execPath, '-e', loop]]
+    : [process.execPath, ['-e', loop]];
+  const ms = Number(spawnSync(argv[0], argv[1], { encoding: 'utf8' }).stdout);
+  return Number.isFinite(ms) && ms > 0 ? ms : undefined;
+};
+let coreBaselineMs;
+/** The core's speed at the start: the median of five probes. */
+const calibrateCore = () => {
+  const v = Array.from({ length: 5 }, probeCore)
+    .filter(n => n !== undefined)
+    .sort((a, b) => a - b);
+  coreBaselineMs = v.length ? v[v.length >> 1] : undefined;
+  return coreBaselineMs;
+};
+/** How much slower the core ran than at the start, in %, from probes before and after. */
+const coreSlowdown = (...probes) => {
+  const v = probes.filter(n => n !== undefined);
+  if (!coreBaselineMs || v.length === 0) return undefined;
+  return Math.max(0, (Math.max(...v) / coreBaselineMs - 1) * 100);
+};
 
 const nestApp = (kind, adapter, extra = []) => ({
   script: 'servers/nest-app.mjs',
@@ -265,6 +299,7 @@ const measureOnce = async (
   let srv;
   try {
     const quietWaitMs = await waitQuiet(QUIET_MAX_MS);
+    const probeBefore = probeCore();
     srv = await startServer(id, server, serverArgs);
     const m0 = machineTicks();
     const s0 = cpuSeconds(srv.pid);
@@ -279,6 +314,9 @@ const measureOnce = async (
     result.foreignCpuPercent = foreignLoad(m0, machineTicks(), own, Date.now() - t0);
     result.quietWaitMs = quietWaitMs;
     if (after) Object.assign(result, after(srv));
+    await stop(srv.child);
+    srv = undefined;
+    result.coreSlowdownPercent = coreSlowdown(probeBefore, probeCore());
     return result;
   } catch (err) {
     return { error: String(err.message ?? err).slice(0, 800) };
@@ -287,23 +325,35 @@ const measureOnce = async (
   }
 };
 
+/** Why a measurement is not comparable, or undefined when it is. */
+const disturbance = result => {
+  if (result.foreignCpuPercent > MAX_FOREIGN)
+    return `other processes took ${result.foreignCpuPercent.toFixed(0)} % of a core (> ${MAX_FOREIGN} %)`;
+  if (result.coreSlowdownPercent > MAX_SLOWDOWN)
+    return `the server's core ran ${result.coreSlowdownPercent.toFixed(0)} % slower than at the start (> ${MAX_SLOWDOWN} %)`;
+  return undefined;
+};
+/** Orders attempts: undisturbed first, then the least foreign load and core slowdown. */
+const disturbanceScore = result =>
+  (disturbance(result) ? 1000 : 0) + result.foreignCpuPercent + (result.coreSlowdownPercent ?? 0);
+
 /**
- * measureOnce, measured again (at most RETRIES times) while other processes took more than
- * MAX_FOREIGN % of a core during it; the least disturbed attempt is kept, with `attempts` and
- * its own `foreignCpuPercent`, so a disturbed figure stays visible in the report.
+ * measureOnce, measured again (at most RETRIES times) while it was disturbed: other processes
+ * took more than MAX_FOREIGN % of a core, or the server's core ran more than MAX_SLOWDOWN %
+ * slower than at the start. The least disturbed attempt is kept, with `attempts`, its own
+ * `foreignCpuPercent` and `coreSlowdownPercent`, so a disturbed figure stays visible.
  */
 const measure = async (id, server, options) => {
   let best;
   for (let attempt = 1; ; attempt++) {
     const result = await measureOnce(id, server, options);
     if (result.error) return best ?? { ...result, attempts: attempt };
-    if (best === undefined || result.foreignCpuPercent < best.foreignCpuPercent) best = result;
+    if (best === undefined || disturbanceScore(result) < disturbanceScore(best)) best = result;
     best.attempts = attempt;
-    if (result.foreignCpuPercent <= MAX_FOREIGN || attempt > RETRIES) return best;
+    const why = disturbance(result);
+    if (!why || attempt > RETRIES) return best;
     if (Date.now() - started > TOTAL_LIMIT_MS) return best;
-    log(
-      `[${elapsed()}] ${id}: other processes took ${result.foreignCpuPercent.toFixed(0)} % of a core (> ${MAX_FOREIGN} %): measuring again`,
-    );
+    log(`[${elapsed()}] ${id}: ${why}: measuring again`);
   }
 };
 
@@ -385,6 +435,7 @@ const scenarioB = async () => {
           : {
               ...result.phases[i],
               foreignCpuPercent: result.foreignCpuPercent,
+              coreSlowdownPercent: result.coreSlowdownPercent,
               attempts: result.attempts,
               closedByServer: result.closedByServer,
             };
@@ -911,6 +962,8 @@ const main = async () => {
     runs,
     only,
     maxForeignCpuPercent: MAX_FOREIGN,
+    maxCoreSlowdownPercent: MAX_SLOWDOWN,
+    coreProbeBaselineMs: calibrateCore(),
     retries: RETRIES,
     ...(args.note ? { note: String(args.note) } : {}),
   };

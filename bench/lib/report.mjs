@@ -38,7 +38,14 @@ const foreign = (runs, limit) => {
   const again = (runs ?? [])
     .flatMap(run => Object.values(run ?? {}))
     .filter(r => (r?.attempts ?? 1) > 1).length;
-  return `Other processes on the machine used ${mean.toFixed(0)} % of a core on average during these measurements (max ${Math.max(...v).toFixed(0)} %).${again ? ` ${again} measurement(s) were taken again because other processes took more than ${limit} % of a core during them; the least disturbed attempt is shown.` : ''}`;
+  const slow = (runs ?? [])
+    .flatMap(run => Object.values(run ?? {}))
+    .map(r => r?.coreSlowdownPercent)
+    .filter(n => typeof n === 'number');
+  const slowLine = slow.length
+    ? ` The servers' core, timed by a fixed loop before and after each measurement, ran at most ${Math.max(...slow).toFixed(0)} % slower than at the start (median ${[...slow].sort((a, b) => a - b)[slow.length >> 1].toFixed(0)} %).`
+    : '';
+  return `Other processes on the machine used ${mean.toFixed(0)} % of a core on average during these measurements (max ${Math.max(...v).toFixed(0)} %).${slowLine}${again ? ` ${again} measurement(s) were taken again because other processes took more than ${limit} % of a core during them, or the core ran slow; the least disturbed attempt is shown.` : ''}`;
 };
 
 const REFERENCE = `Reference figures measured earlier on this machine with the same method (not from this run):
