@@ -34,7 +34,8 @@ export interface FlushMetricsSnapshot {
 }
 
 /**
- * Counters shared by the writers and the hub of one application.
+ * Counters shared by the writers and the hubs of one application: one instance per application,
+ * also when it holds two FlushModules (the app's own and FlushTestingModule's).
  * @publicApi
  */
 @Injectable()
@@ -58,8 +59,24 @@ export class FlushMetrics {
   };
   /** Set at bootstrap by the interceptor exclusion. @internal */
   nestInternalsMissing: readonly string[] = [];
-  /** Filled by FlushHub. @internal */
-  channelSizes: () => Record<string, number> = () => ({});
+  /** Subscriber counts per channel of each FlushHub of the application. */
+  private readonly channelSources = new Set<() => Record<string, number>>();
+
+  /** Registers a FlushHub's subscriber counts; returns the function that removes them. @internal */
+  addChannelSizes(source: () => Record<string, number>): () => void {
+    this.channelSources.add(source);
+    return () => this.channelSources.delete(source);
+  }
+
+  private channelSizes(): Record<string, number> {
+    const sizes: Record<string, number> = {};
+    for (const source of this.channelSources) {
+      for (const [channel, count] of Object.entries(source())) {
+        sizes[channel] = (sizes[channel] ?? 0) + count;
+      }
+    }
+    return sizes;
+  }
 
   snapshot(): FlushMetricsSnapshot {
     return {

@@ -21,7 +21,6 @@ import { FlushConnections } from './shutdown/flush-connections.service.js';
 @Module({
   providers: [
     ...flushProviders,
-    FlushMetrics,
     FlushConnections,
     FlushHub,
     FlushInterceptor,

@@ -1,7 +1,9 @@
 import type { Provider } from '@nestjs/common';
+import { ModulesContainer } from '@nestjs/core';
 import { FlushTransport } from './broadcast/flush-transport.interface.js';
 import { InMemoryFlushTransport } from './broadcast/transports/in-memory.transport.js';
 import { FLUSH_RESOLVED_OPTIONS } from './flush.internal-constants.js';
+import { FlushMetrics } from './flush.metrics.js';
 import { MODULE_OPTIONS_TOKEN } from './flush.module-definition.js';
 import type { FlushModuleOptions, ResolvedFlushOptions } from './flush-module-options.interface.js';
 import { resolveFlushOptions } from './flush-options.resolver.js';
@@ -12,8 +14,22 @@ import { resolveFlushOptions } from './flush-options.resolver.js';
  */
 export const FLUSH_OPTIONS = FLUSH_RESOLVED_OPTIONS;
 
+/** The FlushMetrics of each application (keyed by its ModulesContainer). */
+const metricsPerApp = new WeakMap<ModulesContainer, FlushMetrics>();
+
 /** @internal */
 export const flushProviders: Provider[] = [
+  {
+    // One per application: FlushTestingModule next to the app's own FlushModule makes two
+    // FlushModule instances, and app.get(FlushMetrics) must count the streams of both.
+    provide: FlushMetrics,
+    useFactory: (container: ModulesContainer) => {
+      let metrics = metricsPerApp.get(container);
+      if (!metrics) metricsPerApp.set(container, (metrics = new FlushMetrics()));
+      return metrics;
+    },
+    inject: [ModulesContainer],
+  },
   {
     provide: FLUSH_RESOLVED_OPTIONS,
     // Fails the bootstrap with a message naming the option, the value and what to do.

@@ -5,6 +5,7 @@ import {
   Flush,
   FLUSH_OPTIONS,
   FlushHub,
+  FlushMetrics,
   FlushModule,
   type ResolvedFlushOptions,
 } from '../src/index.js';
@@ -115,6 +116,12 @@ describe.each(platforms)("FlushTestingModule with the app's own FlushModule (%s)
       const { items } = await reading;
       expect(items).toHaveLength(1);
       expect(parseJson(items[0].data)).toEqual({ n: expect.any(Number) });
+
+      // One FlushMetrics for the application, whichever FlushModule served the stream.
+      const metrics = app.get(FlushMetrics).snapshot();
+      expect(metrics.streamsOpened).toBe(1);
+      expect(metrics.published).toBe(n);
+      expect(metrics.delivered).toBeGreaterThanOrEqual(1);
     },
   );
 });

@@ -83,7 +83,7 @@ export class FlushHub implements OnModuleInit, OnApplicationShutdown {
             pattern: compileChannelPattern(rule.channel),
             authorize: rule.authorize,
           }));
-    metrics.channelSizes = () => this.subscriberCounts();
+    metrics.addChannelSizes(() => this.subscriberCounts());
     transport.onGap?.((channel, state) => this.channels.get(channel)?.onGap(state));
   }
 
