@@ -7,9 +7,9 @@ import { readSse, type ParsedSseEvent } from '../src/testing/index.js';
 import { channelsInstance } from './fixtures/channels/channels.controller.js';
 import { delay, waitFor } from './utils/wait.js';
 import { platforms, startApp } from './utils/platforms.js';
+import { describeWithRedis, REDIS_URL } from './utils/redis-server.js';
 
-const REDIS_URL = process.env.REDIS_URL;
-const describeRedis = REDIS_URL ? describe : describe.skip;
+const describeRedis = describeWithRedis('The Redis gap suite');
 
 /** Ids of the Redis clients named `name` (CLIENT LIST). */
 const clientIds = async (admin: Redis, name: string): Promise<string[]> =>

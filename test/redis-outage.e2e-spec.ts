@@ -4,13 +4,12 @@ import { randomUUID } from 'node:crypto';
 import type { INestApplication, LoggerService } from '@nestjs/common';
 import { RedisFlushTransport } from '../src/redis.js';
 import { channelsInstance } from './fixtures/channels/channels.controller.js';
-import { freePort, startRedis, stopRedis } from './utils/redis-server.js';
+import { freePort, startRedis, stopRedis, describeWithRedis } from './utils/redis-server.js';
 import { waitFor } from './utils/wait.js';
 import { rawRequest } from './utils/http.js';
 import { platforms, startApp } from './utils/platforms.js';
 
-const REDIS_URL = process.env.REDIS_URL;
-const describeRedis = REDIS_URL ? describe : describe.skip;
+const describeRedis = describeWithRedis('The Redis outage suite');
 
 /** Every line the application logs, at every level. */
 class RecordingLogger implements LoggerService {

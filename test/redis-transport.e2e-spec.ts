@@ -8,17 +8,9 @@ import { baseUrl } from '../src/testing/index.js';
 import { channelsInstance } from './fixtures/channels/channels.controller.js';
 import { platforms, startApp } from './utils/platforms.js';
 import { waitFor } from './utils/wait.js';
+import { describeWithRedis, REDIS_URL } from './utils/redis-server.js';
 
-const REDIS_URL = process.env.REDIS_URL;
-
-if (!REDIS_URL) {
-  console.warn(
-    'Redis transport e2e tests skipped: they need a Redis server. Run them with\n' +
-      '  REDIS_URL=redis://127.0.0.1:6379 npm run test:e2e',
-  );
-}
-
-const describeRedis = REDIS_URL ? describe : describe.skip;
+const describeRedis = describeWithRedis('The Redis transport e2e suite');
 
 interface Received {
   type: string;
