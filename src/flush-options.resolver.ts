@@ -36,10 +36,6 @@ const KNOWN = [...Object.keys(DEFAULT_FLUSH_OPTIONS), 'isGlobal'] as const;
 const isPositiveInt = (v: unknown, min = 1): v is number =>
   typeof v === 'number' && Number.isInteger(v) && v >= min;
 
-const checkGiven = (ok: boolean, option: string, got: unknown, expected: string): void => {
-  if (!ok) throw new FlushConfigurationError(INVALID_OPTION(option, got, expected));
-};
-
 /** Options that take a whole number; a string of digits is read as that number. */
 const NUMERIC_OPTIONS: readonly string[] = [
   'heartbeatIntervalMs',
@@ -104,13 +100,15 @@ export const resolveFlushOptions = (options: FlushModuleOptions = {}): ResolvedF
   ) as Partial<ResolvedFlushOptions>;
   const r: ResolvedFlushOptions = { ...DEFAULT_FLUSH_OPTIONS, ...o };
   // Errors show the value as given (the string from the environment, not its reading).
-  const check = (ok: boolean, option: string, read: unknown, expected: string): void =>
-    checkGiven(ok, option, option in given ? given[option] : read, expected);
-
-  checkOptions(r, SHARED_RULES, (option, value, expected) => {
-    const shown = option in given ? given[option] : value;
+  const fail = (option: string, read: unknown, expected: string): never => {
+    const shown = option in given ? given[option] : read;
     throw new FlushConfigurationError(INVALID_OPTION(option, shown, expected));
-  });
+  };
+  const check = (ok: boolean, option: string, read: unknown, expected: string): void => {
+    if (!ok) fail(option, read, expected);
+  };
+
+  checkOptions(r, SHARED_RULES, fail);
   check(
     r.transport === undefined ||
       (typeof r.transport === 'object' &&

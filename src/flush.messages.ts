@@ -19,6 +19,13 @@ export const INVALID_OPTION = (option: string, got: unknown, expected: string) =
   `FlushModule option "${option}" must be ${expected}; received ${describeValue(got)}. ` +
   `Fix it where FlushModule.forRoot()/forRootAsync() is called.`;
 
+export const INVALID_TRANSPORT_OPTION = (
+  transport: string,
+  option: string,
+  got: unknown,
+  expected: string,
+) => `${transport} option "${option}" must be ${expected}; received ${describeValue(got)}.`;
+
 export const UNKNOWN_OPTION = (option: string, known: readonly string[]) =>
   `FlushModule has no option "${option}". Known options: ${known.join(', ')}.`;
 

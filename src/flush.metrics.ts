@@ -62,10 +62,9 @@ export class FlushMetrics {
   /** Subscriber counts per channel of each FlushHub of the application. */
   private readonly channelSources = new Set<() => Record<string, number>>();
 
-  /** Registers a FlushHub's subscriber counts; returns the function that removes them. @internal */
-  addChannelSizes(source: () => Record<string, number>): () => void {
+  /** Registers a FlushHub's subscriber counts (for as long as the application lives). @internal */
+  addChannelSizes(source: () => Record<string, number>): void {
     this.channelSources.add(source);
-    return () => this.channelSources.delete(source);
   }
 
   private channelSizes(): Record<string, number> {

@@ -40,12 +40,3 @@ export class FlushHubEvent implements MessageEvent {
     return (this.#frame ??= markSharedFrame(Buffer.from(serializeSseEvent(this), 'utf8')));
   }
 }
-
-/**
- * Whether a value carries a frame encoded once (a FlushHubEvent, from any copy of the library).
- * `id` is undefined for an event that must not move the client's position. @internal
- */
-export const hasSharedFrame = (
-  value: unknown,
-): value is { readonly id?: string; readonly [FLUSH_FRAME]: Buffer } =>
-  value !== null && typeof value === 'object' && FLUSH_FRAME in value;

@@ -37,8 +37,9 @@ export const createStreamWriter = (
 export const openStream = (stream: StreamRequest, writer: StreamWriter): boolean => {
   const { plan, res, rawRes } = stream;
   if (writer.closed) return false;
-  const headers: Record<string, string> = { ...frameworkHeaders(res), ...plan.headers };
-  const existingType = frameworkHeaders(res)['content-type'] ?? rawRes.getHeader('content-type');
+  const framework = frameworkHeaders(res);
+  const headers: Record<string, string> = { ...framework, ...plan.headers };
+  const existingType = framework['content-type'] ?? rawRes.getHeader('content-type');
   if (plan.keepContentType && existingType) headers['content-type'] = String(existingType);
   // A status set by the handler or an interceptor wins; otherwise @HttpCode(), then 200
   // (`@Sse()` keeps Nest's rule: the status Nest set, 201 for POST).

@@ -1,6 +1,6 @@
 import { Logger, type LoggerService } from '@nestjs/common';
 import { FlushConfigurationError } from '../flush.errors.js';
-import { describeValue } from '../flush.messages.js';
+import { INVALID_TRANSPORT_OPTION } from '../flush.messages.js';
 import {
   checkOptions,
   HISTORY_DEFAULTS,
@@ -118,9 +118,6 @@ export const REDIS_TRANSPORT_DEFAULTS = {
   commandTimeoutMs: 5_000,
 } as const;
 
-const INVALID = (option: string, got: unknown, expected: string) =>
-  `RedisFlushTransport option "${option}" must be ${expected}; received ${describeValue(got)}.`;
-
 /** The options checked by the rules shared with FlushModule and the in-memory transport. */
 const REDIS_RULES: { readonly [K in keyof RedisFlushTransportOptions]?: OptionRule } = {
   historySize: OPTION_RULES.historySize,
@@ -133,7 +130,9 @@ const REDIS_RULES: { readonly [K in keyof RedisFlushTransportOptions]?: OptionRu
 /** Throws a FlushConfigurationError for options that cannot work, at construction (bootstrap). */
 const validate = (options: RedisFlushTransportOptions): void => {
   const fail = (option: string, got: unknown, expected: string): never => {
-    throw new FlushConfigurationError(INVALID(option, got, expected));
+    throw new FlushConfigurationError(
+      INVALID_TRANSPORT_OPTION('RedisFlushTransport', option, got, expected),
+    );
   };
   if (typeof options !== 'object' || options === null) fail('options', options, 'an object');
   const { url, publisher, subscriber, keyPrefix } = options;

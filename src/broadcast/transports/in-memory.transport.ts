@@ -7,7 +7,7 @@ import {
 } from '../flush-transport.interface.js';
 import { EventIdGenerator } from '../event-id.generator.js';
 import { FlushConfigurationError } from '../../flush.errors.js';
-import { describeValue } from '../../flush.messages.js';
+import { INVALID_TRANSPORT_OPTION } from '../../flush.messages.js';
 import {
   checkOptions,
   HISTORY_DEFAULTS,
@@ -119,7 +119,7 @@ export class InMemoryFlushTransport implements FlushTransport {
   constructor(options: InMemoryFlushTransportOptions = {}) {
     checkOptions(options, HISTORY_RULES, (option, value, expected) => {
       throw new FlushConfigurationError(
-        `InMemoryFlushTransport option "${option}" must be ${expected}; received ${describeValue(value)}.`,
+        INVALID_TRANSPORT_OPTION('InMemoryFlushTransport', option, value, expected),
       );
     });
     this.explicit = options;
