@@ -1,4 +1,5 @@
 import type { FlushHistoryOptions } from '../flush-option.rules.js';
+import type { FlushControlPlane } from './flush-control-plane.interface.js';
 
 /**
  * An event as a transport stores and delivers it. `data` is already encoded (the text of the
@@ -115,6 +116,12 @@ export interface FlushTransport {
   useHistoryDefaults?(history: FlushHistoryOptions): void;
   /** Health figures, if the transport has any. */
   health?(): FlushTransportHealth;
+  /**
+   * The transport's control plane: cross-instance messages, expiring leases and single-use
+   * values, used by the stream controls (caps, revocation, tickets) and runs. Optional: without
+   * one, FlushModule uses a control plane local to this instance (and says so at bootstrap).
+   */
+  readonly control?: FlushControlPlane;
   /** Releases connections and timers; called on application shutdown. */
   close?(): Promise<void>;
 }
