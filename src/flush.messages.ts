@@ -43,6 +43,9 @@ export const STREAM_FAILED = (route: string) =>
 export const SLOW_CLIENT_DISCONNECTED = (route: string, bytes: number, limit: number) =>
   `Slow client on ${route} disconnected: ${bytes} bytes queued exceeds maxQueuedBytes (${limit}).`;
 
+export const SLOW_CLIENT_DROPPED = (route: string, frames: number, policy: string) =>
+  `Slow client on ${route}: ${policy} dropped ${frames} frame(s) it could not take; it was told with a resync notice.`;
+
 export const INVALID_CHANNEL = (got: unknown) =>
   `Invalid channel name ${describeValue(got)}: use 1-200 characters from A-Z a-z 0-9 and . _ - : / @ (no spaces or control characters).`;
 
@@ -64,3 +67,9 @@ export const NEST_INTERNALS_CHANGED = (missing: readonly string[]) =>
   `nestjs-flush cannot find NestJS internals it relies on (${missing.join('; ')}) in this NestJS version. ` +
   `Streaming routes are served by Nest itself and global interceptors are NOT excluded from them. ` +
   `Wrap such interceptors with StreamAware(MyInterceptor), or check isStreamingRoute(context) in them, and report the NestJS version to nestjs-flush.`;
+
+export const FLUSH_MODULE_TWICE = (count: number, importers: readonly string[]) =>
+  `FlushModule is imported ${count} times in this application ` +
+  `(FlushModule.forRoot()/forRootAsync() in the imports of ${importers.join(' and ') || 'dynamic modules'}): ` +
+  `only one module's settings could apply, and each would have a FlushHub of its own. FlushModule is global: import FlushModule.forRoot() (or forRootAsync()) ` +
+  `once, in the root module, and remove the other import; feature modules inject FlushHub without importing it.`;

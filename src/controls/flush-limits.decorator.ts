@@ -36,7 +36,7 @@ export const LIMIT_RULES = {
  */
 export const FlushLimits = (limits: FlushLimitsOptions): ClassDecorator & MethodDecorator => {
   const decorator = SetMetadata(FLUSH_LIMITS_METADATA, { ...limits });
-  return ((target: object, key?: string | symbol, descriptor?: PropertyDescriptor) => {
+  return (target: object, key?: string | symbol, descriptor?: PropertyDescriptor) => {
     const where =
       key === undefined
         ? `@FlushLimits() on ${(target as { name?: string }).name ?? '(anonymous)'}`
@@ -44,7 +44,7 @@ export const FlushLimits = (limits: FlushLimitsOptions): ClassDecorator & Method
     validateLimits(where, limits);
     if (key === undefined) return (decorator as ClassDecorator)(target as never);
     (decorator as MethodDecorator)(target, key, descriptor!);
-  });
+  };
 };
 
 const validateLimits = (where: string, limits: unknown): void => {

@@ -103,7 +103,7 @@ export class FlushStreamControls implements OnApplicationShutdown {
       this.logOnce(`${route}:streamKey`, STREAM_KEY_INVALID(route, key));
       throw new InternalServerErrorException();
     }
-    return { id: randomUUID(), key, channels: new Set(), position: undefined };
+    return { id: randomUUID(), key, channels: new Set(), position: undefined, ready: [] };
   }
 
   /**

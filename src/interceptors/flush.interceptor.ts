@@ -12,7 +12,7 @@ import { setErrorResponseHeaders } from '../broadcast/flush-unavailable.error.js
 import { StreamSafe } from '../decorators/stream-safe.decorator.js';
 import { FlushConfigurationError } from '../flush.errors.js';
 import { FLUSH_RESOLVED_OPTIONS } from '../flush.internal-constants.js';
-import { FLUSH_NOT_SERVED } from '../flush.messages.js';
+import { FLUSH_NOT_SERVED, SLOW_CLIENT_DISCONNECTED } from '../flush.messages.js';
 import type { ResolvedFlushOptions } from '../flush-module-options.interface.js';
 import { FlushMetrics } from '../flush.metrics.js';
 import { NEST_SSE_ABORT_CONTROLLER } from '../nest-compat/nest-metadata.compat.js';
@@ -26,7 +26,7 @@ import {
   toRawResponse,
 } from '../writer/raw-response.util.js';
 import { pumpSource, releaseSource, unwrapStreamSource } from '../writer/stream-source.util.js';
-import type { StreamWriter } from '../writer/stream.writer.js';
+import type { StreamWriter, StreamWriterHooks } from '../writer/stream.writer.js';
 import { FlushResult } from './flush-result.js';
 import { controlEndFrame, planRoute, type RoutePlan } from './flush-route.plan.js';
 import {
@@ -73,6 +73,7 @@ const toExceptionFilters =
 export class FlushInterceptor implements NestInterceptor {
   private readonly logger = new Logger('FlushInterceptor');
   private readonly plans = new WeakMap<object, RoutePlan>();
+  private readonly routeHooks = new WeakMap<RoutePlan, StreamWriterHooks>();
   private readonly modes = new WeakMap<object, { app: FlushAppContext; mode: FlushStreamMode }>();
 
   constructor(
@@ -90,7 +91,7 @@ export class FlushInterceptor implements NestInterceptor {
     if (context.getType() !== 'http') return next.handle();
     const handler = context.getHandler();
     let plan = this.plans.get(handler);
-    if (!plan) this.plans.set(handler, (plan = planRoute(context, this.options)));
+    if (!plan) this.plans.set(handler, (plan = planRoute(context, this.options, this.logger)));
     const http = context.switchToHttp();
     const req = http.getRequest<object>();
     const res = http.getResponse<object>();
@@ -202,7 +203,7 @@ export class FlushInterceptor implements NestInterceptor {
       app,
       onSettled: value => {
         if (!isObservable(value) || done) return;
-        events = createStreamWriter(stream, this.metrics.writerHooks);
+        events = createStreamWriter(stream, this.hooksOf(stream.plan));
         if (isClosed(stream.rawReq, stream.rawRes)) return finish();
         events.onClose(() => finish());
         // Caps first (a 429 before any byte); Nest subscribes to the Observable through the
@@ -213,11 +214,13 @@ export class FlushInterceptor implements NestInterceptor {
             if (done) return admitted.release();
             admission = admitted;
             setImmediate(() => {
-              if (done || !events) return;
-              opened = true;
-              if (!openStream(stream, events)) return finish();
-              stopShutdown = this.trackShutdown(stream, events);
-              this.controlEnds(stream, events, admitted);
+              Promise.all(stream.context.ready).then(() => {
+                if (done || !events) return;
+                opened = true;
+                if (!openStream(stream, events)) return finish();
+                stopShutdown = this.trackShutdown(stream, events);
+                this.controlEnds(stream, events, admitted);
+              }, finish);
             });
           },
           (err: unknown) => finish(err),
@@ -269,7 +272,7 @@ export class FlushInterceptor implements NestInterceptor {
       return releaseSource(source);
     }
     if (stream.rawReq.method === 'HEAD') {
-      const writer = createStreamWriter(stream, this.metrics.writerHooks);
+      const writer = createStreamWriter(stream, this.hooksOf(stream.plan));
       releaseSource(source);
       openStream(stream, writer);
       release();
@@ -302,14 +305,16 @@ export class FlushInterceptor implements NestInterceptor {
       release();
       return releaseSource(source);
     }
-    const writer = createStreamWriter(stream, this.metrics.writerHooks);
+    const writer = createStreamWriter(stream, this.hooksOf(stream.plan));
     // Subscribed (an Observable) before the headers: events it emits at once are written right
     // after them, and a synchronous failure still reaches the exception filters.
     let early: { error: unknown } | undefined;
     const pumping = pumpSource(source, writer, stream.encode);
     pumping.catch((error: unknown) => (early ??= { error }));
-    // One macrotask (Nest's own SSE waits as long): a synchronous failure lands in `early`.
+    // One macrotask (Nest's own SSE waits as long): a synchronous failure lands in `early`;
+    // hub subscriptions (and their replay) first, so a transport outage is a 503, not an event.
     await new Promise<void>(resolve => setImmediate(resolve));
+    await Promise.all(stream.context.ready);
     // A first event that fails answers through the exception filters (a real status, as Nest
     // does); once an event is out, a failure is an error event after it.
     if (early && !writer.headersSent && !writer.hasPending) {
@@ -328,6 +333,25 @@ export class FlushInterceptor implements NestInterceptor {
     } finally {
       untrack();
     }
+  }
+
+  /** The metrics hooks of a route's writers, with one log line per slow client disconnected. */
+  private hooksOf(plan: RoutePlan): StreamWriterHooks {
+    let hooks = this.routeHooks.get(plan);
+    if (!hooks) {
+      const shared = this.metrics.writerHooks;
+      hooks = {
+        ...shared,
+        slowClient: bytes => {
+          shared.slowClient?.(bytes);
+          this.logger.warn(
+            SLOW_CLIENT_DISCONNECTED(plan.name, bytes, plan.plainOptions.maxQueuedBytes),
+          );
+        },
+      };
+      this.routeHooks.set(plan, hooks);
+    }
+    return hooks;
   }
 
   /** The stream controls' admission of a stream (caps, deadline), before any byte. */

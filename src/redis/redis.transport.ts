@@ -24,6 +24,7 @@ import {
   withTimeout,
 } from './redis-transport.error.js';
 import {
+  historyKeyTtl,
   resolveRedisTransportOptions,
   type RedisFlushTransportOptions,
   type ResolvedRedisTransportOptions,
@@ -95,6 +96,9 @@ export class RedisFlushTransport implements FlushTransport {
    */
   async init(): Promise<void> {
     await this.connections.init();
+    // Connect in the background from bootstrap on, so the first requests know at once whether
+    // Redis is there (503 while it is not) instead of each waiting for a first connection.
+    this.connections.connection('connect').catch(() => undefined);
   }
 
   /**
@@ -121,7 +125,7 @@ export class RedisFlushTransport implements FlushTransport {
         maxAge,
         key,
         encodeEntry(message),
-        this.settings.keyTtl,
+        historyKeyTtl(this.settings.keyTtlMs, this.historyMaxAgeMs),
       ]);
     } catch (err) {
       throw toTransportError(`Publishing to channel "${channel}" failed`, err);
