@@ -53,6 +53,9 @@ const moduleNameMapper = {
 
 const common = {
   rootDir: root,
+  // A CommonJS dependency require()ing an ESM-only one (@fastify/middie 9.3.9 and path-to-regexp 9,
+  // since NestJS 12.6): Node 20 allows it, Jest on Node 20 does not (see the resolver).
+  resolver: join(root, 'test/utils/jest-require-esm.resolver.cjs'),
   extensionsToTreatAsEsm: ['.ts'],
   transform,
   moduleNameMapper,
