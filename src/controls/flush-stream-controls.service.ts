@@ -25,6 +25,8 @@ import { FlushTooManyStreamsError } from './flush-too-many-streams.error.js';
 export interface FlushRouteLimits {
   readonly maxStreamsPerKey: number | false;
   readonly maxLifetimeMs: number | false;
+  /** Where the `maxStreamsPerKey` in force was declared: the streams it counts together. */
+  readonly capScope: string;
 }
 
 /** How a control ends a stream: `event: <name>`, its data, an optional `retry:` hint. @internal */
@@ -130,7 +132,7 @@ export class FlushStreamControls implements OnApplicationShutdown {
     };
     const { key } = context;
     if (limits.maxStreamsPerKey !== false && key !== undefined) {
-      const lease = { key: `streams:${key}`, holder: context.id };
+      const lease = { key: `streams:${limits.capScope}:${key}`, holder: context.id };
       let taken: boolean;
       try {
         taken = await this.control.acquire(

@@ -28,12 +28,21 @@ import {
 import { pumpSource, releaseSource, unwrapStreamSource } from '../writer/stream-source.util.js';
 import type { StreamWriter, StreamWriterHooks } from '../writer/stream.writer.js';
 import { FlushResult } from './flush-result.js';
-import { controlEndFrame, planRoute, type RoutePlan } from './flush-route.plan.js';
+import {
+  controlEndFrame,
+  planRoute,
+  type FrameEncoder,
+  type RoutePlan,
+} from './flush-route.plan.js';
 import {
   FlushStreamControls,
   type FlushAdmission,
 } from '../controls/flush-stream-controls.service.js';
-import { bindStreamToRequest, runInStream } from '../flush-stream.context.js';
+import {
+  bindStreamToRequest,
+  runInStream,
+  type FlushStreamContext,
+} from '../flush-stream.context.js';
 import {
   createStreamWriter,
   failStream,
@@ -47,6 +56,20 @@ import {
   type FlushAppContext,
   type FlushStreamMode,
 } from './flush-stream.state.js';
+
+/**
+ * The stream's position is the id of the last event it wrote (a hub event id, a composite
+ * cursor, a `MessageEvent` id the app set), never a number the connection made up: the control
+ * events that end a stream (`expired`, `revoked`) carry it, so the reconnect resumes there.
+ */
+const trackPosition =
+  (encode: FrameEncoder, context: FlushStreamContext): FrameEncoder =>
+  item => {
+    const frame = encode(item);
+    const id = (item as { id?: unknown } | null)?.id;
+    if (typeof id === 'string' && id !== '') context.position = id;
+    return frame;
+  };
 
 /**
  * Hands an error to Nest's exception filters (nothing was sent yet), with the headers it asks
@@ -118,7 +141,7 @@ export class FlushInterceptor implements NestInterceptor {
       rawReq,
       rawRes,
       initialStatus: statusOf(res),
-      encode: plan.encoder(),
+      encode: trackPosition(plan.encoder(), streamContext),
       context: streamContext,
     };
     // The handler, its producer and the hub subscriptions run in the stream's context.
