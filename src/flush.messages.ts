@@ -64,3 +64,12 @@ export const NEST_INTERNALS_CHANGED = (missing: readonly string[]) =>
   `nestjs-flush cannot find NestJS internals it relies on (${missing.join('; ')}) in this NestJS version. ` +
   `Streaming routes are served by Nest itself and global interceptors are NOT excluded from them. ` +
   `Wrap such interceptors with StreamAware(MyInterceptor), or check isStreamingRoute(context) in them, and report the NestJS version to nestjs-flush.`;
+
+export const INVALID_CURSOR = (got: unknown) =>
+  `Invalid stream cursor ${describeValue(typeof got === 'string' && got.length > 80 ? `${got.slice(0, 80)}…` : got)}: a multi-channel stream resumes from the composite cursor it wrote as the events' id ("c1.<hash>.<position>…"); send that value back unchanged as Last-Event-ID, or none.`;
+
+export const INVALID_TARGET = (got: unknown) =>
+  `Invalid "to" ${describeValue(got)}: a stream key of 1-256 characters without CR, LF or NUL.`;
+
+export const INVALID_CHANNEL_LIST = (got: unknown, max: number) =>
+  `Invalid channel list ${describeValue(got)}: give 1-${max} channel names.`;
