@@ -230,13 +230,17 @@ export const openHubStream = (
       slots.forEach(goLive);
       return;
     }
+    // Every position first: the cursor of the first event sent names every channel.
+    slots.forEach((slot, i) => {
+      const start = slot.start;
+      slot.position = start.kind === 'resume' ? start.from : missed[i] ? undefined : newest[i];
+      slot.compact = compactPosition(slot.position);
+    });
     slots.forEach((slot, i) => {
       const read = reads[i];
       const start = slot.start;
       if (read?.status === 'ok' && start.kind === 'resume') {
         metrics.replays++;
-        slot.position = start.from;
-        slot.compact = compactPosition(start.from);
         replayed(slot, read.events);
       } else if (missed[i]) {
         metrics.resyncs++;
@@ -253,9 +257,6 @@ export const openHubStream = (
             start.kind === 'newest' && start.missed ? 'cursor' : 'history',
           ),
         );
-      } else {
-        slot.position = newest[i];
-        slot.compact = compactPosition(newest[i]);
       }
       goLive(slot);
     });
