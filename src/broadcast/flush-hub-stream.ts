@@ -184,13 +184,13 @@ export const openHubStream = (
     await Promise.all(ready);
     if (done || slots.every(s => s.start.kind === 'live')) return;
     const reads = await Promise.all(
-      slots.map((s): Promise<FlushReplayResult> | undefined =>
+      slots.map((s): Promise<FlushReplayResult | undefined> =>
         s.start.kind === 'resume'
           ? transport.replay(s.channel, s.start.from)
           : s.start.kind === 'newest'
             ? // A non-id asks for the channel's newest id only (see FlushTransport.replay).
               transport.replay(s.channel, '')
-            : undefined,
+            : Promise.resolve(undefined),
       ),
     );
     if (done) return;

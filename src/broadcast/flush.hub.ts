@@ -7,7 +7,7 @@ import {
   type OnApplicationShutdown,
   type OnModuleInit,
 } from '@nestjs/common';
-import { Observable, type Subscriber } from 'rxjs';
+import { Observable } from 'rxjs';
 import { FLUSH_RESOLVED_OPTIONS } from '../flush.internal-constants.js';
 import type { ResolvedFlushOptions } from '../flush-module-options.interface.js';
 import { FlushConfigurationError } from '../flush.errors.js';
