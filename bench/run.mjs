@@ -466,23 +466,29 @@ const scenarioB = async () => {
   };
 };
 
-const scenarioC = async () => {
+/** Runs of the idle client (C, G) on `ids`: RSS per connection of each server, per run. */
+const idleRuns = async (scenario, ids) => {
   const { clients } = CONFIG.idle;
   const out = [];
   for (let r = 0; r < runs; r++) {
     const run = {};
-    for (const id of rotate(SCENARIO_SERVERS.C, r)) {
+    for (const id of rotate(ids, r)) {
       run[id] = await measure(id, SERVERS[id], {
         client: 'idle.mjs',
         clientArgs: [`--clients=${clients}`],
         timeoutMs: 180_000,
       });
       log(
-        `[${elapsed()}] C run ${r + 1} ${id}: ${kb(run[id].rssPerConnection)} per connection ${run[id].error ?? ''}`,
+        `[${elapsed()}] ${scenario} run ${r + 1} ${id}: ${kb(run[id].rssPerConnection)} per connection ${run[id].error ?? ''}`,
       );
     }
     out.push(run);
   }
+  return out;
+};
+
+const scenarioC = async () => {
+  const out = await idleRuns('C', SCENARIO_SERVERS.C);
   return {
     config: CONFIG.idle,
     runs: out,
@@ -492,30 +498,18 @@ const scenarioC = async () => {
 
 /** G: idle RSS per stream of a 10-channel hub stream against a one-channel one (target < 2x). */
 const scenarioG = async () => {
-  const { clients } = CONFIG.idle;
-  const out = [];
-  for (let r = 0; r < runs; r++) {
-    const run = {};
-    for (const id of rotate(SCENARIO_SERVERS.G, r)) {
-      run[id] = await measure(id, SERVERS[id], {
-        client: 'idle.mjs',
-        clientArgs: [`--clients=${clients}`],
-        timeoutMs: 180_000,
-      });
-      log(
-        `[${elapsed()}] G run ${r + 1} ${id}: ${kb(run[id].rssPerConnection)} per stream ${run[id].error ?? ''}`,
-      );
-    }
-    run.ratio = ratio(run['hub-sse-10ch'].rssPerConnection, run['hub-sse'].rssPerConnection);
-    log(`[${elapsed()}] G run ${r + 1}: 10 channels / 1 channel = ${fmt(run.ratio, 3)}x`);
-    out.push(run);
-  }
-  const ratios = out.map(run => run.ratio).filter(x => typeof x === 'number');
+  const out = await idleRuns('G', SCENARIO_SERVERS.G);
+  const ratios = out.map(run =>
+    ratio(run['hub-sse-10ch'].rssPerConnection, run['hub-sse'].rssPerConnection),
+  );
+  ratios.forEach((x, r) =>
+    log(`[${elapsed()}] G run ${r + 1}: 10 channels / 1 channel = ${fmt(x, 3)}x`),
+  );
   return {
     config: CONFIG.idle,
     runs: out,
     summary: summarize(out, SCENARIO_SERVERS.G, ['rssPerConnection', 'heapPerConnection']),
-    ratio: median(ratios),
+    ratio: median(ratios.filter(x => typeof x === 'number')),
   };
 };
 
