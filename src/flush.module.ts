@@ -1,7 +1,6 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import { FlushHub } from './broadcast/flush.hub.js';
 import { FlushTransport } from './broadcast/flush-transport.interface.js';
-import { FLUSH_RESOLVED_OPTIONS } from './flush.internal-constants.js';
 import { FlushMetrics } from './flush.metrics.js';
 import { ConfigurableModuleClass, type OPTIONS_TYPE } from './flush.module-definition.js';
 import { flushProviders } from './flush.providers.js';
@@ -9,6 +8,8 @@ import { FlushInterceptor } from './interceptors/flush.interceptor.js';
 import { FlushRawStreamInterceptor } from './interceptors/flush-raw-stream.interceptor.js';
 import { FlushInterceptorExclusion } from './interceptors/interceptor-exclusion.service.js';
 import { FlushConnections } from './shutdown/flush-connections.service.js';
+import { FlushStreamControls } from './controls/flush-stream-controls.service.js';
+import { FLUSH_CONTROL_PLANE, FLUSH_RESOLVED_OPTIONS } from './flush.internal-constants.js';
 
 /**
  * Streams that reach the client at once and survive real apps. Import it once:
@@ -22,6 +23,7 @@ import { FlushConnections } from './shutdown/flush-connections.service.js';
   providers: [
     ...flushProviders,
     FlushConnections,
+    FlushStreamControls,
     FlushHub,
     FlushInterceptor,
     FlushRawStreamInterceptor,
@@ -31,7 +33,9 @@ import { FlushConnections } from './shutdown/flush-connections.service.js';
     FLUSH_RESOLVED_OPTIONS,
     FlushTransport,
     FlushMetrics,
+    FLUSH_CONTROL_PLANE,
     FlushConnections,
+    FlushStreamControls,
     FlushHub,
     FlushInterceptor,
     FlushRawStreamInterceptor,

@@ -2,7 +2,8 @@ import type { Provider } from '@nestjs/common';
 import { ModulesContainer } from '@nestjs/core';
 import { FlushTransport } from './broadcast/flush-transport.interface.js';
 import { InMemoryFlushTransport } from './broadcast/transports/in-memory.transport.js';
-import { FLUSH_RESOLVED_OPTIONS } from './flush.internal-constants.js';
+import { InMemoryFlushControlPlane } from './broadcast/transports/in-memory.control-plane.js';
+import { FLUSH_CONTROL_PLANE, FLUSH_RESOLVED_OPTIONS } from './flush.internal-constants.js';
 import { FlushMetrics } from './flush.metrics.js';
 import { MODULE_OPTIONS_TOKEN } from './flush.module-definition.js';
 import type { FlushModuleOptions, ResolvedFlushOptions } from './flush-module-options.interface.js';
@@ -44,5 +45,11 @@ export const flushProviders: Provider[] = [
       return transport;
     },
     inject: [FLUSH_RESOLVED_OPTIONS],
+  },
+  {
+    // The transport's control plane, shared by every instance on it; else one for this app.
+    provide: FLUSH_CONTROL_PLANE,
+    useFactory: (transport: FlushTransport) => transport.control ?? new InMemoryFlushControlPlane(),
+    inject: [FlushTransport],
   },
 ];

@@ -8,7 +8,10 @@ import {
   type OnModuleInit,
 } from '@nestjs/common';
 import { Observable } from 'rxjs';
-import { FLUSH_RESOLVED_OPTIONS } from '../flush.internal-constants.js';
+import { FLUSH_CONTROL_PLANE, FLUSH_RESOLVED_OPTIONS } from '../flush.internal-constants.js';
+import { FlushValidationError } from '../flush-validation.error.js';
+import { encodeControlMessage } from './flush-control-messages.js';
+import type { FlushControlPlane } from './flush-control-plane.interface.js';
 import type { ResolvedFlushOptions } from '../flush-module-options.interface.js';
 import { FlushConfigurationError } from '../flush.errors.js';
 import { STREAM_NEEDS_AUTHORIZATION } from '../flush.messages.js';
@@ -108,6 +111,7 @@ export class FlushHub implements OnModuleInit, OnApplicationShutdown {
     @Inject(FLUSH_RESOLVED_OPTIONS) private readonly options: ResolvedFlushOptions,
     @Inject(FlushTransport) private readonly transport: FlushTransport,
     private readonly metrics: FlushMetrics,
+    @Inject(FLUSH_CONTROL_PLANE) private readonly control: FlushControlPlane,
   ) {
     const authorize = options.authorize;
     this.rules =
@@ -229,6 +233,42 @@ export class FlushHub implements OnModuleInit, OnApplicationShutdown {
     const rule = this.rules.find(r => r.pattern.test(channel));
     if (!rule || !(await rule.authorize(channel, request))) {
       throw new ForbiddenException(`Not allowed to stream channel "${channel}"`);
+    }
+  }
+
+  /**
+   * Ends the streams that match, on every instance sharing the transport, within a second: those
+   * whose stream key is `key`, those reading `channel`, or, with both, those matching both. Each
+   * gets `event: revoked` (its `id:` the stream's position) and ends; an `EventSource` reconnects
+   * and is then subject to the app's checks again (guards, `authorize`, tickets). Works on every
+   * streaming route kind. Resolves once the message is sent; rejects with a
+   * `FlushValidationError` without a `key` or a `channel`, with a `FlushUnavailableError` (503)
+   * while the transport cannot carry it.
+   * @example await hub.disconnect({ key: user.id }); // after logout or a role change
+   */
+  async disconnect(target: { key?: string; channel?: string }): Promise<void> {
+    const { key, channel } = target ?? {};
+    if (key === undefined && channel === undefined) {
+      throw new FlushValidationError(
+        'hub.disconnect() needs a "key", a "channel", or both: it never ends every stream at once.',
+      );
+    }
+    if (key !== undefined && (typeof key !== 'string' || !/^[^\r\n\0]{1,256}$/.test(key))) {
+      throw new FlushValidationError(
+        'hub.disconnect(): "key" must be a stream key of 1-256 characters without CR, LF or NUL.',
+      );
+    }
+    if (channel !== undefined) assertChannel(channel);
+    try {
+      await this.control.broadcast(
+        encodeControlMessage({
+          type: 'disconnect',
+          ...(key !== undefined && { key }),
+          ...(channel !== undefined && { channel }),
+        }),
+      );
+    } catch (err) {
+      throw toHubError(err);
     }
   }
 
