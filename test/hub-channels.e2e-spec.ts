@@ -295,10 +295,15 @@ describe.each(setups)('Hub channels (%s, %s)', (platform, kind) => {
     const ids = [await hub.publish(channels[0], 'a'), await hub.publish(channels[1], 'b')];
     store.set(channels[0], ['a']);
     const path = `/snapshot?channels=${channels.join(',')}`;
-    const reading = readSse(sub, path, { count: 2 });
-    await subscribers(sub, channels[1], 1);
-    const next = await hub.publish(channels[1], 'c');
-    const { items } = await reading;
+    // Published once the snapshot is out: an event before it would be part of it.
+    let publishing: Promise<string> | undefined;
+    const { items } = await readSse(sub, path, {
+      until: (_e, all) => {
+        if (all.length === 1) publishing = hub.publish(channels[1], 'c');
+        return all.length === 2;
+      },
+    });
+    const next = await publishing!;
     expect(items[0]).toMatchObject({ event: 'snapshot' });
     expect(parseJson(items[0].data)).toEqual({ [channels[0]]: ['a'], [channels[1]]: [] });
     expect(parseFlushCursor(items[0].id!, channels)).toEqual({
