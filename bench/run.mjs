@@ -5,7 +5,8 @@
 //                                      project VM, F included; --runs=2 takes about 10)
 //   node bench/run.mjs --quick         everything with smaller numbers, 1 run (about 2 minutes)
 //   node bench/run.mjs --only=A,C      pick scenarios (A burst, B fan-out, C idle, D churn,
-//                                      E exclusion cost, F cross-instance latency via Redis)
+//                                      E exclusion cost, F cross-instance latency via Redis,
+//                                      G idle 10-channel hub streams vs one-channel ones)
 //   --runs=N  --profile (servers of nestjs-flush write --cpu-prof profiles to bench/results/profiles)
 //   --no-md   do not rewrite bench/RESULTS.md (latest.json only)
 //   --report-only   re-render bench/RESULTS.md from bench/results/latest.json, run nothing
@@ -42,7 +43,7 @@ const args = parseArgs();
 const quick = Boolean(args.quick);
 const only = args.only
   ? String(args.only).toUpperCase().split(',')
-  : ['A', 'B', 'C', 'D', 'E', 'F'];
+  : ['A', 'B', 'C', 'D', 'E', 'F', 'G'];
 const runs = Number(args.runs ?? (quick ? 1 : 3));
 const profile = Boolean(args.profile);
 
@@ -157,6 +158,11 @@ export const SERVERS = {
     ours: true,
     ...nestApp('hub-flush', 'fastify'),
   },
+  'hub-sse-10ch': {
+    label: 'FlushHub + @Sse() express, 10 channels per stream',
+    ours: true,
+    ...nestApp('hub-sse', 'express', ['--channels=10']),
+  },
 };
 /** The Nest @Sse() server each one is compared with (same adapter). */
 export const NEST_OF = id => (id.endsWith('fastify') ? 'nest-fastify' : 'nest-express');
@@ -186,6 +192,7 @@ const SCENARIO_SERVERS = {
     'hub-flush-fastify',
   ],
   D: ['hub-flush', 'hub-sse'],
+  G: ['hub-sse', 'hub-sse-10ch'],
 };
 const EXCLUSION_VARIANTS = [
   {
@@ -459,27 +466,50 @@ const scenarioB = async () => {
   };
 };
 
-const scenarioC = async () => {
+/** Runs of the idle client (C, G) on `ids`: RSS per connection of each server, per run. */
+const idleRuns = async (scenario, ids) => {
   const { clients } = CONFIG.idle;
   const out = [];
   for (let r = 0; r < runs; r++) {
     const run = {};
-    for (const id of rotate(SCENARIO_SERVERS.C, r)) {
+    for (const id of rotate(ids, r)) {
       run[id] = await measure(id, SERVERS[id], {
         client: 'idle.mjs',
         clientArgs: [`--clients=${clients}`],
         timeoutMs: 180_000,
       });
       log(
-        `[${elapsed()}] C run ${r + 1} ${id}: ${kb(run[id].rssPerConnection)} per connection ${run[id].error ?? ''}`,
+        `[${elapsed()}] ${scenario} run ${r + 1} ${id}: ${kb(run[id].rssPerConnection)} per connection ${run[id].error ?? ''}`,
       );
     }
     out.push(run);
   }
+  return out;
+};
+
+const scenarioC = async () => {
+  const out = await idleRuns('C', SCENARIO_SERVERS.C);
   return {
     config: CONFIG.idle,
     runs: out,
     summary: summarize(out, SCENARIO_SERVERS.C, ['rssPerConnection', 'heapPerConnection']),
+  };
+};
+
+/** G: idle RSS per stream of a 10-channel hub stream against a one-channel one (target < 2x). */
+const scenarioG = async () => {
+  const out = await idleRuns('G', SCENARIO_SERVERS.G);
+  const ratios = out.map(run =>
+    ratio(run['hub-sse-10ch'].rssPerConnection, run['hub-sse'].rssPerConnection),
+  );
+  ratios.forEach((x, r) =>
+    log(`[${elapsed()}] G run ${r + 1}: 10 channels / 1 channel = ${fmt(x, 3)}x`),
+  );
+  return {
+    config: CONFIG.idle,
+    runs: out,
+    summary: summarize(out, SCENARIO_SERVERS.G, ['rssPerConnection', 'heapPerConnection']),
+    ratio: median(ratios.filter(x => typeof x === 'number')),
   };
 };
 
@@ -978,6 +1008,7 @@ const main = async () => {
     D: scenarioD,
     E: scenarioE,
     F: scenarioF,
+    G: scenarioG,
   };
   const watchdog = setTimeout(() => {
     log(

@@ -73,3 +73,12 @@ export const FLUSH_MODULE_TWICE = (count: number, importers: readonly string[]) 
   `(FlushModule.forRoot()/forRootAsync() in the imports of ${importers.join(' and ') || 'dynamic modules'}): ` +
   `only one module's settings could apply, and each would have a FlushHub of its own. FlushModule is global: import FlushModule.forRoot() (or forRootAsync()) ` +
   `once, in the root module, and remove the other import; feature modules inject FlushHub without importing it.`;
+
+export const INVALID_CURSOR = (got: unknown) =>
+  `Invalid stream cursor ${describeValue(typeof got === 'string' && got.length > 80 ? `${got.slice(0, 80)}…` : got)}: a multi-channel stream resumes from the composite cursor it wrote as the events' id ("c1.<hash>.<position>…"); send that value back unchanged as Last-Event-ID, or none.`;
+
+export const INVALID_TARGET = (got: unknown) =>
+  `Invalid "to" ${describeValue(got)}: a stream key of 1-256 characters without CR, LF or NUL.`;
+
+export const INVALID_CHANNEL_LIST = (got: unknown, max: number) =>
+  `Invalid channel list ${describeValue(got)}: give 1-${max} channel names.`;

@@ -29,6 +29,12 @@ export {
 } from './broadcast/flush.hub.js';
 export { FlushUnavailableError } from './broadcast/flush-unavailable.error.js';
 export {
+  FLUSH_MAX_STREAM_CHANNELS,
+  formatFlushCursor,
+  parseFlushCursor,
+} from './broadcast/flush-cursor.js';
+export { FlushHubEvent } from './broadcast/flush-hub-event.js';
+export {
   FlushTransport,
   compareEventIds,
   isEventId,
@@ -37,6 +43,7 @@ export {
   type FlushReplayResult,
   type FlushTransportEvent,
   type FlushTransportHealth,
+  type FlushTransportMessage,
 } from './broadcast/flush-transport.interface.js';
 export {
   InMemoryFlushTransport,

@@ -5,6 +5,7 @@
 //   --kind=hub-flush  nestjs-flush FlushHub + @Flush()                (8)
 //   --kind=plain      a JSON route only, for the exclusion cost (--flush=0|1 --interceptor=0|1)
 //   --adapter=express|fastify   --transport=memory|redis (hub kinds; redis needs REDIS_URL)
+//   --channels=N      hub kinds: every stream reads N channels (one composite-cursor stream)
 import 'reflect-metadata';
 import { Controller, Get, Inject, Module, Query, Req, Sse } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
@@ -25,6 +26,11 @@ const args = parseArgs();
 const kind = args.kind ?? 'nest-sse';
 const adapterName = args.adapter ?? 'express';
 const CHANNEL = 'bench';
+/** What one hub stream reads: the bench channel alone, or it and N-1 others (G). */
+const STREAM_CHANNELS =
+  Number(args.channels ?? 1) > 1
+    ? [CHANNEL, ...Array.from({ length: Number(args.channels) - 1 }, (_, i) => `bench-${i + 1}`)]
+    : CHANNEL;
 
 /** TypeScript's method decorator emit: decorators run bottom-up, the result is defined back. */
 const decorate = (cls, key, ...decorators) => {
@@ -136,7 +142,7 @@ if (kind === 'nest-sse' || kind === 'flush') {
       this.metrics = metrics;
     }
     sub() {
-      return this.hub.stream(CHANNEL);
+      return this.hub.stream(STREAM_CHANNELS);
     }
     count() {
       return { subscribers: this.hub.subscriberCounts()[CHANNEL] ?? 0 };

@@ -7,6 +7,7 @@ import {
   type FlushTransport,
   type FlushTransportEvent,
   type FlushTransportHealth,
+  type FlushTransportMessage,
 } from '../broadcast/flush-transport.interface.js';
 import type { RedisClientLike } from './redis-client.interface.js';
 import { RedisConnections } from './redis-connections.js';
@@ -109,10 +110,7 @@ export class RedisFlushTransport implements FlushTransport {
     await this.connections.connection('connect');
   }
 
-  async publish(
-    channel: string,
-    message: { event?: string; data: string },
-  ): Promise<FlushTransportEvent> {
+  async publish(channel: string, message: FlushTransportMessage): Promise<FlushTransportEvent> {
     const { pub } = await this.connections.connection('publish');
     this.connections.assertReady(pub, `publish to channel "${channel}"`);
     const key = this.key(channel);
