@@ -116,6 +116,21 @@ describe.each(platforms)('stream controls (%s)', platform => {
       await opened(open('/controls/idle', as('f')));
     });
 
+    it('holds on @StreamingRoute() routes too: 429 before the handler writes, the end on revocation', async () => {
+      const first = await opened(open('/controls/raw', as('r')));
+      await opened(open('/controls/raw', as('r')));
+      expectTooMany(await rawRequest(app, '/controls/raw', { headers: as('r') }), 2);
+      await app.get(FlushHub).disconnect({ key: 'r' });
+      await first.done;
+      expect(first.body).toBe('open\n');
+      await waitFor(async () => {
+        const next = openStream(app, '/controls/raw', as('r'));
+        await next.responded();
+        streams.push(next);
+        return next.status === 200;
+      }, 'the slots of the revoked raw streams');
+    });
+
     it('takes @FlushLimits() of the route over the class over the module', async () => {
       await opened(open('/controls/one-per-key', as('g')));
       expectTooMany(await rawRequest(app, '/controls/one-per-key', { headers: as('g') }), 1);
