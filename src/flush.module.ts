@@ -1,7 +1,7 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import { FlushHub } from './broadcast/flush.hub.js';
 import { FlushTransport } from './broadcast/flush-transport.interface.js';
-import { FLUSH_RESOLVED_OPTIONS } from './flush.internal-constants.js';
+import { FLUSH_CONTROL_PLANE, FLUSH_RESOLVED_OPTIONS } from './flush.internal-constants.js';
 import { FlushMetrics } from './flush.metrics.js';
 import { ConfigurableModuleClass, type OPTIONS_TYPE } from './flush.module-definition.js';
 import { flushProviders } from './flush.providers.js';
@@ -30,6 +30,7 @@ import { FlushConnections } from './shutdown/flush-connections.service.js';
   exports: [
     FLUSH_RESOLVED_OPTIONS,
     FlushTransport,
+    FLUSH_CONTROL_PLANE,
     FlushMetrics,
     FlushConnections,
     FlushHub,

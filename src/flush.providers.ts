@@ -1,8 +1,10 @@
-import type { Provider } from '@nestjs/common';
+import { Logger, type Provider } from '@nestjs/common';
 import { ModulesContainer } from '@nestjs/core';
 import { FlushTransport } from './broadcast/flush-transport.interface.js';
+import { InMemoryFlushControlPlane } from './broadcast/transports/in-memory.control-plane.js';
 import { InMemoryFlushTransport } from './broadcast/transports/in-memory.transport.js';
-import { FLUSH_RESOLVED_OPTIONS } from './flush.internal-constants.js';
+import { FLUSH_CONTROL_PLANE, FLUSH_RESOLVED_OPTIONS } from './flush.internal-constants.js';
+import { describeValue, NO_CONTROL_PLANE } from './flush.messages.js';
 import { FlushMetrics } from './flush.metrics.js';
 import { MODULE_OPTIONS_TOKEN } from './flush.module-definition.js';
 import type { FlushModuleOptions, ResolvedFlushOptions } from './flush-module-options.interface.js';
@@ -44,5 +46,16 @@ export const flushProviders: Provider[] = [
       return transport;
     },
     inject: [FLUSH_RESOLVED_OPTIONS],
+  },
+  {
+    // Caps, revocation and tickets coordinate through the transport's control plane; a custom
+    // transport without one still works, per instance, and the bootstrap log says so.
+    provide: FLUSH_CONTROL_PLANE,
+    useFactory: (transport: FlushTransport) => {
+      if (transport.control) return transport.control;
+      new Logger('FlushModule').warn(NO_CONTROL_PLANE(describeValue(transport)));
+      return new InMemoryFlushControlPlane();
+    },
+    inject: [FlushTransport],
   },
 ];

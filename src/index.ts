@@ -42,6 +42,8 @@ export {
   InMemoryFlushTransport,
   type InMemoryFlushTransportOptions,
 } from './broadcast/transports/in-memory.transport.js';
+export type { FlushControlPlane, FlushLease } from './broadcast/flush-control-plane.interface.js';
+export { InMemoryFlushControlPlane } from './broadcast/transports/in-memory.control-plane.js';
 export type {
   FlushAuthorizeFn,
   FlushAuthorizeRule,

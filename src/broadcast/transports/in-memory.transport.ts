@@ -6,6 +6,7 @@ import {
   type FlushTransportEvent,
 } from '../flush-transport.interface.js';
 import { EventIdGenerator } from '../event-id.generator.js';
+import { InMemoryFlushControlPlane } from './in-memory.control-plane.js';
 import { FlushConfigurationError } from '../../flush.errors.js';
 import { INVALID_TRANSPORT_OPTION } from '../../flush.messages.js';
 import {
@@ -110,6 +111,8 @@ class ChannelLog {
  * @publicApi
  */
 export class InMemoryFlushTransport implements FlushTransport {
+  /** Leases, single-use values and broadcasts inside this process. */
+  readonly control = new InMemoryFlushControlPlane();
   private readonly channels = new Map<string, ChannelLog>();
   private readonly ids = new EventIdGenerator();
   private historySize: number;
@@ -193,6 +196,6 @@ export class InMemoryFlushTransport implements FlushTransport {
 
   close(): Promise<void> {
     this.channels.clear();
-    return Promise.resolve();
+    return this.control.close();
   }
 }
