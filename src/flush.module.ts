@@ -1,6 +1,8 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import { FlushHub } from './broadcast/flush.hub.js';
+import { FLUSH_TICKET_REDEEMER } from './broadcast/flush-ticket-redeemer.interface.js';
 import { FlushTransport } from './broadcast/flush-transport.interface.js';
+import { FlushTickets } from './controls/flush-tickets.service.js';
 import { FLUSH_CONTROL_PLANE, FLUSH_RESOLVED_OPTIONS } from './flush.internal-constants.js';
 import { FlushMetrics } from './flush.metrics.js';
 import { ConfigurableModuleClass, type OPTIONS_TYPE } from './flush.module-definition.js';
@@ -23,6 +25,8 @@ import { FlushConnections } from './shutdown/flush-connections.service.js';
     ...flushProviders,
     FlushConnections,
     FlushHub,
+    FlushTickets,
+    { provide: FLUSH_TICKET_REDEEMER, useExisting: FlushTickets },
     FlushInterceptor,
     FlushRawStreamInterceptor,
     FlushInterceptorExclusion,
@@ -34,6 +38,7 @@ import { FlushConnections } from './shutdown/flush-connections.service.js';
     FlushMetrics,
     FlushConnections,
     FlushHub,
+    FlushTickets,
     FlushInterceptor,
     FlushRawStreamInterceptor,
   ],

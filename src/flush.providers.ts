@@ -4,7 +4,7 @@ import { FlushTransport } from './broadcast/flush-transport.interface.js';
 import { InMemoryFlushControlPlane } from './broadcast/transports/in-memory.control-plane.js';
 import { InMemoryFlushTransport } from './broadcast/transports/in-memory.transport.js';
 import { FLUSH_CONTROL_PLANE, FLUSH_RESOLVED_OPTIONS } from './flush.internal-constants.js';
-import { describeValue, NO_CONTROL_PLANE } from './flush.messages.js';
+import { NO_CONTROL_PLANE } from './flush.messages.js';
 import { FlushMetrics } from './flush.metrics.js';
 import { MODULE_OPTIONS_TOKEN } from './flush.module-definition.js';
 import type { FlushModuleOptions, ResolvedFlushOptions } from './flush-module-options.interface.js';
@@ -53,7 +53,10 @@ export const flushProviders: Provider[] = [
     provide: FLUSH_CONTROL_PLANE,
     useFactory: (transport: FlushTransport) => {
       if (transport.control) return transport.control;
-      new Logger('FlushModule').warn(NO_CONTROL_PLANE(describeValue(transport)));
+      const name = (transport as { constructor?: { name?: string } }).constructor?.name;
+      new Logger('FlushModule').warn(
+        NO_CONTROL_PLANE(name && name !== 'Object' ? name : 'given in the options'),
+      );
       return new InMemoryFlushControlPlane();
     },
     inject: [FlushTransport],

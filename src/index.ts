@@ -29,6 +29,11 @@ export {
 } from './broadcast/flush.hub.js';
 export { FlushUnavailableError } from './broadcast/flush-unavailable.error.js';
 export {
+  FlushTickets,
+  type FlushTicket,
+  type FlushTicketOptions,
+} from './controls/flush-tickets.service.js';
+export {
   FlushTransport,
   compareEventIds,
   isEventId,

@@ -3,6 +3,7 @@ import {
   Inject,
   Injectable,
   Logger,
+  Optional,
   type MessageEvent,
   type OnApplicationShutdown,
   type OnModuleInit,
@@ -25,6 +26,10 @@ import {
   type FlushTransportEvent,
 } from './flush-transport.interface.js';
 import { FlushUnavailableError } from './flush-unavailable.error.js';
+import {
+  FLUSH_TICKET_REDEEMER,
+  type FlushTicketRedeemer,
+} from './flush-ticket-redeemer.interface.js';
 
 /** Options of `FlushHub.publish()`. @publicApi */
 export interface FlushPublishOptions {
@@ -74,6 +79,9 @@ export class FlushHub implements OnModuleInit, OnApplicationShutdown {
     @Inject(FLUSH_RESOLVED_OPTIONS) private readonly options: ResolvedFlushOptions,
     @Inject(FlushTransport) private readonly transport: FlushTransport,
     private readonly metrics: FlushMetrics,
+    @Optional()
+    @Inject(FLUSH_TICKET_REDEEMER)
+    private readonly tickets?: FlushTicketRedeemer,
   ) {
     const authorize = options.authorize;
     this.rules =
@@ -139,7 +147,9 @@ export class FlushHub implements OnModuleInit, OnApplicationShutdown {
 
   /**
    * Authorizes `request` for `channel` with the module's `authorize` option, then returns
-   * `stream()`. Denial throws a `ForbiddenException` (403) before the stream opens.
+   * `stream()`. Denial throws a `ForbiddenException` (403) before the stream opens. A request
+   * with `?ticket=` (see `FlushTickets`) is authorized by its ticket instead: 401 for a ticket
+   * that is malformed, unknown, used or expired, 403 for a channel it does not cover.
    * @example
    * @Sse('rooms/:room') room(@Req() req, @Param('room') room: string, @LastEventId() id?: string) {
    *   return this.hub.streamFor(req, `rooms/${room}`, { lastEventId: id });
@@ -150,7 +160,9 @@ export class FlushHub implements OnModuleInit, OnApplicationShutdown {
     channel: string,
     options: FlushStreamOptions = {},
   ): Promise<Observable<MessageEvent>> {
-    await this.authorize(channel, request);
+    assertChannel(channel);
+    if (!(await this.tickets?.redeemRequest(request, [channel])))
+      await this.authorize(channel, request);
     return this.open(channel, options.lastEventId);
   }
 
