@@ -3,6 +3,15 @@ import type {
   FlushAuthorizeRule,
 } from './broadcast/flush-authorize.interface.js';
 import type { FlushTransport } from './broadcast/flush-transport.interface.js';
+import type { FlushStreamKeyFn } from './controls/flush-stream-key.js';
+
+/**
+ * What a request's credentials allow: the time (epoch milliseconds or a Date) after which its
+ * stream must end, e.g. a JWT's `exp * 1000`; `undefined`: no bound. Receives the framework
+ * request (express or fastify, with what guards attached).
+ * @publicApi
+ */
+export type FlushExpiresAtFn = (request: any) => number | Date | undefined; // eslint-disable-line @typescript-eslint/no-explicit-any
 
 /**
  * What happens to a client that does not read as fast as a push source (an Observable) produces.
@@ -28,10 +37,11 @@ export type FlushSkipMode = 'global' | 'all' | 'none';
 /**
  * Options of `FlushModule.forRoot()` and of `forRootAsync()` factories. Every option is optional.
  *
- * Values read from the environment are strings: the numeric options (`heartbeatIntervalMs`,
- * `historySize`, `historyMaxAgeMs`, `maxQueuedBytes`, the `shutdownRetryMs` pair) also take a
- * string of digits, and the options that take `false` also take `'false'` (see
- * `resolveFlushOptions`).
+ * Values read from the environment are strings, and the types say so: the numeric options
+ * (`heartbeatIntervalMs`, `historySize`, `historyMaxAgeMs`, `maxQueuedBytes`, `maxStreamsPerKey`,
+ * `maxLifetimeMs`, the `shutdownRetryMs` pair) also take a string of digits, the options that take
+ * `false` also take `'false'`, and an empty string (`FLUSH_HEARTBEAT_MS=`) means "not set": the
+ * default applies. Any other string fails the bootstrap with a message naming the option.
  * @publicApi
  */
 export interface FlushModuleOptions {
@@ -40,17 +50,17 @@ export interface FlushModuleOptions {
    * milliseconds. Keep it below proxy idle timeouts (nginx, AWS ALB: 60 s). `false` disables.
    * @default 15000
    */
-  heartbeatIntervalMs?: number | false;
+  heartbeatIntervalMs?: number | false | string;
   /**
    * Events kept per channel for Last-Event-ID resume (FlushHub).
    * @default 1000
    */
-  historySize?: number;
+  historySize?: number | string;
   /**
    * Maximum age of events kept for resume, in milliseconds. `false`: no age limit.
    * @default false
    */
-  historyMaxAgeMs?: number | false;
+  historyMaxAgeMs?: number | false | string;
   /**
    * Broadcast transport shared by all FlushHub channels.
    * @default an InMemoryFlushTransport per application
@@ -61,23 +71,23 @@ export interface FlushModuleOptions {
    * `@StreamingRoute({ skipInterceptors })` or `@FlushSkipInterceptors()`.
    * @default 'global'
    */
-  skipInterceptors?: FlushSkipMode;
+  skipInterceptors?: FlushSkipMode | '';
   /**
    * Bound on bytes queued per connection for push sources before `slowClientPolicy` applies.
    * @default 4194304 (4 MiB)
    */
-  maxQueuedBytes?: number;
+  maxQueuedBytes?: number | string;
   /**
    * What to do with a client that falls behind a push source.
    * @default 'disconnect'
    */
-  slowClientPolicy?: FlushSlowClientPolicy;
+  slowClientPolicy?: FlushSlowClientPolicy | '';
   /**
    * On application shutdown, SSE streams end with a `retry:` hint picked at random in this
    * range (milliseconds), so clients spread their reconnects. `false`: end without a hint.
    * @default [1000, 5000]
    */
-  shutdownRetryMs?: readonly [number, number] | false;
+  shutdownRetryMs?: readonly [number | string, number | string] | false | string;
   /**
    * Name of the in-band event sent when a Last-Event-ID is unknown or older than the history,
    * telling the client to refetch its state.
@@ -92,6 +102,37 @@ export interface FlushModuleOptions {
    * @default undefined (every channel allowed)
    */
   authorize?: FlushAuthorizeFn | readonly FlushAuthorizeRule[];
+  /**
+   * Whose stream a request opens (the key `maxStreamsPerKey` counts, `hub.disconnect({ key })`
+   * ends and `publish(…, { to })` targets), e.g. `request => request.user?.id`. A stream opened
+   * with a `?ticket=` has the ticket's subject as its key instead. A function that throws answers
+   * the request with 500 before any byte (logged once per route).
+   * @default the client IP (`clientIpStreamKey`)
+   */
+  streamKey?: FlushStreamKeyFn;
+  /**
+   * Open streams per stream key, counted on every instance that shares the transport (with
+   * `RedisFlushTransport`: across instances; a killed instance's streams stop counting within
+   * 30 s). A stream over it is answered `429 Too Many Requests` with `Retry-After`, before any
+   * byte. Per controller or route: `@FlushLimits({ maxStreamsPerKey })`. `false`: no limit.
+   * @default false
+   */
+  maxStreamsPerKey?: number | false | string;
+  /**
+   * Longest life of one stream in milliseconds: at the deadline an SSE stream gets
+   * `event: expired` (its `id:` the stream's position, so the reconnect resumes) with a `retry:`
+   * hint, then ends; NDJSON streams get an `{"expired":…}` line, text streams just end. Per
+   * controller or route: `@FlushLimits({ maxLifetimeMs })`. `false`: no limit.
+   * @default false
+   */
+  maxLifetimeMs?: number | false | string;
+  /**
+   * When the credentials of a request stop being valid (epoch ms or a Date, e.g. a JWT's
+   * `exp * 1000`): its stream ends then, as at `maxLifetimeMs` (whichever comes first). A time
+   * already past ends the stream right after it opens, so a client refreshes its credentials.
+   * @default undefined (no bound)
+   */
+  expiresAt?: FlushExpiresAtFn;
   /**
    * Register the module globally (route decorators need its providers in every module).
    * @default true
@@ -114,6 +155,10 @@ export interface ResolvedFlushOptions {
   shutdownRetryMs: readonly [number, number] | false;
   resyncEventName: string;
   authorize: FlushAuthorizeFn | readonly FlushAuthorizeRule[] | undefined;
+  streamKey: FlushStreamKeyFn;
+  maxStreamsPerKey: number | false;
+  maxLifetimeMs: number | false;
+  expiresAt: FlushExpiresAtFn | undefined;
 }
 
 /**

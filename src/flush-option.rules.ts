@@ -50,6 +50,10 @@ export const OPTION_RULES = {
     accepts: oneOf('global', 'all', 'none'),
     expected: "'global', 'all' or 'none'",
   },
+  maxStreamsPerKey: {
+    accepts: orFalse(wholeNumber(1, 1_000_000)),
+    expected: 'a whole number from 1 to 1000000, or false',
+  },
   retry: { accepts: wholeNumber(0), expected: 'a whole number of milliseconds >= 0' },
   /** Timeouts and TTLs of transports. */
   positiveMs: { accepts: wholeNumber(1), expected: 'a whole number of milliseconds > 0' },

@@ -7,6 +7,7 @@ import {
   type OptionRule,
 } from './flush-option.rules.js';
 import type { FlushModuleOptions, ResolvedFlushOptions } from './flush-module-options.interface.js';
+import { clientIpStreamKey } from './controls/flush-stream-key.js';
 
 /** Defaults of every option. @publicApi */
 export const DEFAULT_FLUSH_OPTIONS: Readonly<ResolvedFlushOptions> = Object.freeze({
@@ -19,6 +20,10 @@ export const DEFAULT_FLUSH_OPTIONS: Readonly<ResolvedFlushOptions> = Object.free
   shutdownRetryMs: [1000, 5000] as const,
   resyncEventName: 'resync',
   authorize: undefined,
+  streamKey: clientIpStreamKey,
+  maxStreamsPerKey: false,
+  maxLifetimeMs: false,
+  expiresAt: undefined,
 });
 
 /** Options checked by the rules shared with @Flush() and the transports. */
@@ -29,6 +34,8 @@ const SHARED_RULES: { readonly [K in keyof ResolvedFlushOptions]?: OptionRule } 
   skipInterceptors: OPTION_RULES.skipInterceptors,
   maxQueuedBytes: OPTION_RULES.maxQueuedBytes,
   slowClientPolicy: OPTION_RULES.slowClientPolicy,
+  maxStreamsPerKey: OPTION_RULES.maxStreamsPerKey,
+  maxLifetimeMs: OPTION_RULES.positiveMsOrFalse,
 };
 
 const KNOWN = [...Object.keys(DEFAULT_FLUSH_OPTIONS), 'isGlobal'] as const;
@@ -42,12 +49,16 @@ const NUMERIC_OPTIONS: readonly string[] = [
   'historySize',
   'historyMaxAgeMs',
   'maxQueuedBytes',
+  'maxStreamsPerKey',
+  'maxLifetimeMs',
 ];
 /** Options that take `false`; the string `'false'` is read as false. */
 const FALSE_OPTIONS: readonly string[] = [
   'heartbeatIntervalMs',
   'historyMaxAgeMs',
   'shutdownRetryMs',
+  'maxStreamsPerKey',
+  'maxLifetimeMs',
 ];
 
 const DIGITS = /^\d+$/;
@@ -76,9 +87,9 @@ const fromEnvString = (option: string, v: unknown): unknown => {
  * `FlushConfigurationError` naming the option, the value and what to do.
  *
  * Environment strings are accepted where they are unambiguous: a string of digits for
- * `heartbeatIntervalMs`, `historySize`, `historyMaxAgeMs` and `maxQueuedBytes` (and for each
- * element of `shutdownRetryMs`, or `'min,max'`), and `'false'` for `heartbeatIntervalMs`,
- * `historyMaxAgeMs` and `shutdownRetryMs`.
+ * `heartbeatIntervalMs`, `historySize`, `historyMaxAgeMs`, `maxQueuedBytes`, `maxStreamsPerKey`
+ * and `maxLifetimeMs` (and for each element of `shutdownRetryMs`, or `'min,max'`), `'false'` for
+ * the options that take false, and an empty string for any option: it means "not set".
  * @publicApi
  */
 export const resolveFlushOptions = (options: FlushModuleOptions = {}): ResolvedFlushOptions => {
@@ -92,8 +103,9 @@ export const resolveFlushOptions = (options: FlushModuleOptions = {}): ResolvedF
       throw new FlushConfigurationError(UNKNOWN_OPTION(key, KNOWN));
     }
   }
+  // An empty string (an environment variable set to nothing) means "not set", like undefined.
   const given = Object.fromEntries(
-    Object.entries(options).filter(([k, v]) => v !== undefined && k !== 'isGlobal'),
+    Object.entries(options).filter(([k, v]) => v !== undefined && v !== '' && k !== 'isGlobal'),
   ) as Record<string, unknown>;
   const o = Object.fromEntries(
     Object.entries(given).map(([k, v]) => [k, fromEnvString(k, v)]),
@@ -155,6 +167,16 @@ export const resolveFlushOptions = (options: FlushModuleOptions = {}): ResolvedF
     auth,
     'a function (channel, request) => boolean, or an array of { channel: string | RegExp, authorize(channel, request) }',
   );
+  for (const option of ['streamKey', 'expiresAt'] as const) {
+    check(
+      option === 'expiresAt' && r[option] === undefined ? true : typeof r[option] === 'function',
+      option,
+      r[option],
+      option === 'streamKey'
+        ? 'a function (request) => string | undefined, e.g. request => request.user?.id'
+        : 'a function (request) => epoch milliseconds | Date | undefined, e.g. request => request.user.exp * 1000',
+    );
+  }
   if (options.isGlobal !== undefined) {
     check(typeof options.isGlobal === 'boolean', 'isGlobal', options.isGlobal, 'true or false');
   }

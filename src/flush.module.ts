@@ -11,6 +11,7 @@ import { FlushInterceptor } from './interceptors/flush.interceptor.js';
 import { FlushRawStreamInterceptor } from './interceptors/flush-raw-stream.interceptor.js';
 import { FlushInterceptorExclusion } from './interceptors/interceptor-exclusion.service.js';
 import { FlushConnections } from './shutdown/flush-connections.service.js';
+import { FlushStreamControls } from './controls/flush-stream-controls.service.js';
 
 /**
  * Streams that reach the client at once and survive real apps. Import it once:
@@ -24,6 +25,7 @@ import { FlushConnections } from './shutdown/flush-connections.service.js';
   providers: [
     ...flushProviders,
     FlushConnections,
+    FlushStreamControls,
     FlushHub,
     FlushTickets,
     { provide: FLUSH_TICKET_REDEEMER, useExisting: FlushTickets },
@@ -34,9 +36,10 @@ import { FlushConnections } from './shutdown/flush-connections.service.js';
   exports: [
     FLUSH_RESOLVED_OPTIONS,
     FlushTransport,
-    FLUSH_CONTROL_PLANE,
     FlushMetrics,
+    FLUSH_CONTROL_PLANE,
     FlushConnections,
+    FlushStreamControls,
     FlushHub,
     FlushTickets,
     FlushInterceptor,

@@ -62,3 +62,11 @@ export { serializeSseComment, serializeSseEvent } from './sse/sse.serializer.js'
 export { serializeNdjsonLine } from './ndjson/ndjson.serializer.js';
 export type { FlushFormat } from './writer/stream.writer.js';
 export type { FlushSource, FlushStream } from './writer/stream-source.util.js';
+
+export { FlushLimits, type FlushLimitsOptions } from './controls/flush-limits.decorator.js';
+export { clientIpStreamKey, type FlushStreamKeyFn } from './controls/flush-stream-key.js';
+export {
+  FLUSH_CAP_RETRY_AFTER_SECONDS,
+  FlushTooManyStreamsError,
+} from './controls/flush-too-many-streams.error.js';
+export type { FlushExpiresAtFn } from './flush-module-options.interface.js';

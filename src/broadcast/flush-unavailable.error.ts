@@ -44,13 +44,16 @@ export class FlushUnavailableError extends ServiceUnavailableException {
 markAsFlushError(FlushUnavailableError);
 
 /**
- * The response headers an error asks for, read from the error alone: `Retry-After` for a 503
- * `HttpException` whose body carries `retryAfter` (seconds), as `FlushUnavailableError` does.
+ * The response headers an error asks for, read from the error alone: `Retry-After` for a 503 or
+ * 429 `HttpException` whose body carries `retryAfter` (seconds), as `FlushUnavailableError` and
+ * `FlushTooManyStreamsError` do.
  * Called where the response is known, before the error reaches Nest's exception filters (which
  * set no headers). @internal
  */
 export const errorResponseHeaders = (err: unknown): Record<string, string> | undefined => {
-  if (!(err instanceof HttpException) || err.getStatus() !== 503) return undefined;
+  if (!(err instanceof HttpException)) return undefined;
+  const status = err.getStatus();
+  if (status !== 503 && status !== 429) return undefined;
   const body = err.getResponse() as { retryAfter?: unknown } | string;
   const seconds = typeof body === 'object' && body !== null ? body.retryAfter : undefined;
   return typeof seconds === 'number' && Number.isFinite(seconds) && seconds >= 0

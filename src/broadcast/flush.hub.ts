@@ -9,7 +9,11 @@ import {
   type OnModuleInit,
 } from '@nestjs/common';
 import { Observable, type Subscriber } from 'rxjs';
-import { FLUSH_RESOLVED_OPTIONS } from '../flush.internal-constants.js';
+import { FLUSH_CONTROL_PLANE, FLUSH_RESOLVED_OPTIONS } from '../flush.internal-constants.js';
+import { currentStream } from '../flush-stream.context.js';
+import { FlushValidationError } from '../flush-validation.error.js';
+import { encodeControlMessage } from './flush-control-messages.js';
+import type { FlushControlPlane } from './flush-control-plane.interface.js';
 import type { ResolvedFlushOptions } from '../flush-module-options.interface.js';
 import { FlushConfigurationError } from '../flush.errors.js';
 import { STREAM_NEEDS_AUTHORIZATION } from '../flush.messages.js';
@@ -79,6 +83,7 @@ export class FlushHub implements OnModuleInit, OnApplicationShutdown {
     @Inject(FLUSH_RESOLVED_OPTIONS) private readonly options: ResolvedFlushOptions,
     @Inject(FlushTransport) private readonly transport: FlushTransport,
     private readonly metrics: FlushMetrics,
+    @Inject(FLUSH_CONTROL_PLANE) private readonly control: FlushControlPlane,
     @Optional()
     @Inject(FLUSH_TICKET_REDEEMER)
     private readonly tickets?: FlushTicketRedeemer,
@@ -180,6 +185,42 @@ export class FlushHub implements OnModuleInit, OnApplicationShutdown {
     }
   }
 
+  /**
+   * Ends the streams that match, on every instance sharing the transport, within a second: those
+   * whose stream key is `key`, those reading `channel`, or, with both, those matching both. Each
+   * gets `event: revoked` (its `id:` the stream's position) and ends; an `EventSource` reconnects
+   * and is then subject to the app's checks again (guards, `authorize`, tickets). Works on every
+   * streaming route kind. Resolves once the message is sent; rejects with a
+   * `FlushValidationError` without a `key` or a `channel`, with a `FlushUnavailableError` (503)
+   * while the transport cannot carry it.
+   * @example await hub.disconnect({ key: user.id }); // after logout or a role change
+   */
+  async disconnect(target: { key?: string; channel?: string }): Promise<void> {
+    const { key, channel } = target ?? {};
+    if (key === undefined && channel === undefined) {
+      throw new FlushValidationError(
+        'hub.disconnect() needs a "key", a "channel", or both: it never ends every stream at once.',
+      );
+    }
+    if (key !== undefined && (typeof key !== 'string' || !/^[^\r\n\0]{1,256}$/.test(key))) {
+      throw new FlushValidationError(
+        'hub.disconnect(): "key" must be a stream key of 1-256 characters without CR, LF or NUL.',
+      );
+    }
+    if (channel !== undefined) assertChannel(channel);
+    try {
+      await this.control.broadcast(
+        encodeControlMessage({
+          type: 'disconnect',
+          ...(key !== undefined && { key }),
+          ...(channel !== undefined && { channel }),
+        }),
+      );
+    } catch (err) {
+      throw toHubError(err);
+    }
+  }
+
   /** Local subscribers per channel on this instance. */
   subscriberCounts(): Record<string, number> {
     const out: Record<string, number> = {};
@@ -209,6 +250,8 @@ export class FlushHub implements OnModuleInit, OnApplicationShutdown {
       this.channels.set(channel, local);
     }
     const ch = local;
+    // `hub.disconnect({ channel })` finds the stream by the channels it reads.
+    currentStream()?.channels.add(channel);
     // Live events that arrive while the replay is read wait here, then pass the id filter.
     let pending: FlushHubEvent[] | undefined = lastEventId === undefined ? undefined : [];
     let lastDelivered: string | undefined;

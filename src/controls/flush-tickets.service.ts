@@ -4,7 +4,7 @@ import { isValidChannel } from '../broadcast/flush-channel.util.js';
 import type { FlushTicketRedeemer } from '../broadcast/flush-ticket-redeemer.interface.js';
 import { isTransportUnavailable } from '../broadcast/flush-transport.interface.js';
 import { FlushUnavailableError } from '../broadcast/flush-unavailable.error.js';
-import { streamOfRequest } from '../flush-stream.context.js';
+import { currentStream, streamOfRequest } from '../flush-stream.context.js';
 import { FlushValidationError } from '../flush-validation.error.js';
 import { FLUSH_CONTROL_PLANE } from '../flush.internal-constants.js';
 import {
@@ -110,7 +110,7 @@ export class FlushTickets implements FlushTicketRedeemer {
     if (given.length === 0) return false;
     if (given.length > 1) throw new UnauthorizedException(TICKET_MALFORMED);
     const { subject } = await this.redeem(given[0], channels);
-    const stream = streamOfRequest(request);
+    const stream = streamOfRequest(request) ?? currentStream();
     if (stream) stream.key = subject;
     return true;
   }

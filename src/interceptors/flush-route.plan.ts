@@ -25,6 +25,8 @@ import {
 } from '../sse/sse.serializer.js';
 import type { Chunk, FlushFormat, StreamWriterOptions } from '../writer/stream.writer.js';
 import { getFlushMetadata, getStreamKind } from './flush-metadata.accessor.js';
+import { getRouteLimits } from '../controls/flush-limits.decorator.js';
+import type { FlushRouteLimits } from '../controls/flush-stream-controls.service.js';
 
 /** Turns one item into the bytes of the wire format. May throw (BigInt, circular). @internal */
 export type FrameEncoder = (item: unknown) => Chunk;
@@ -52,6 +54,8 @@ export interface RoutePlan {
   readonly plainOptions: StreamWriterOptions;
   readonly gzipOptions: StreamWriterOptions;
   readonly compress: boolean;
+  /** `maxStreamsPerKey` / `maxLifetimeMs` of the route (`@FlushLimits()`, else the module's). */
+  readonly limits: FlushRouteLimits;
 }
 
 /** The frame of a FlushHub event, encoded once and shared by every connection. @internal */
@@ -88,6 +92,35 @@ const dropNotices = (
     serializeNdjsonLine({ [resyncEventName]: { reason: 'dropped', dropped: count } }),
   text: undefined,
 });
+
+/**
+ * The last frame of a stream a control ends (`expired`, `revoked`): SSE gets the event (with the
+ * stream's position as `id:`, so the reconnect resumes) after a `retry:` hint; NDJSON a line
+ * `{"<event>": data}`; text nothing. @internal
+ */
+export const controlEndFrame = (
+  format: FlushFormat,
+  event: string,
+  data: unknown,
+  position: string | undefined,
+  retryMs: number | undefined,
+): Chunk | undefined => {
+  switch (format) {
+    case 'sse':
+      return (
+        (retryMs === undefined ? '' : serializeSseRetry(retryMs)) +
+        serializeSseEvent({
+          type: event,
+          ...(position !== undefined && { id: position }),
+          data: JSON.stringify(data),
+        })
+      );
+    case 'ndjson':
+      return serializeNdjsonLine({ [event]: data });
+    default:
+      return undefined;
+  }
+};
 
 /** Builds the plan of a streaming route from its metadata and the module options. @internal */
 export const planRoute = (context: ExecutionContext, options: ResolvedFlushOptions): RoutePlan => {
@@ -128,6 +161,7 @@ export const planRoute = (context: ExecutionContext, options: ResolvedFlushOptio
     encoder: nestSse ? () => createMessageEventEncoder(sharedFrameOf) : () => ENCODERS[format],
     releasePipeline: !isResponsePassthrough(controller, handler.name),
     compress: route.compress ?? false,
+    limits: getRouteLimits(handler, controller, options),
     plainOptions: { ...writer, compress: false },
     gzipOptions: { ...writer, compress: true },
   };

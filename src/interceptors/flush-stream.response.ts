@@ -6,6 +6,7 @@ import { serializeSseEvent } from '../sse/sse.serializer.js';
 import { frameworkHeaders } from '../writer/raw-response.util.js';
 import { StreamWriter, type Chunk, type StreamWriterHooks } from '../writer/stream.writer.js';
 import type { FrameEncoder, RoutePlan } from './flush-route.plan.js';
+import type { FlushStreamContext } from '../flush-stream.context.js';
 
 /** One request of a streaming route. @internal */
 export interface StreamRequest {
@@ -17,6 +18,10 @@ export interface StreamRequest {
   /** The status Nest set before the interceptors ran: a different one was set on purpose. */
   readonly initialStatus: number | undefined;
   readonly encode: FrameEncoder;
+  /** The stream's key, channels and position (stream controls, hub). */
+  readonly context: FlushStreamContext;
+  /** The framework request, for the controls' `expiresAt(request)`. */
+  readonly req: object;
 }
 
 /** The status the framework response carries now. @internal */

@@ -28,7 +28,12 @@ import {
 import { pumpSource, releaseSource, unwrapStreamSource } from '../writer/stream-source.util.js';
 import type { StreamWriter } from '../writer/stream.writer.js';
 import { FlushResult } from './flush-result.js';
-import { planRoute, type RoutePlan } from './flush-route.plan.js';
+import { controlEndFrame, planRoute, type RoutePlan } from './flush-route.plan.js';
+import {
+  FlushStreamControls,
+  type FlushAdmission,
+} from '../controls/flush-stream-controls.service.js';
+import { bindStreamToRequest, runInStream } from '../flush-stream.context.js';
 import {
   createStreamWriter,
   failStream,
@@ -74,6 +79,7 @@ export class FlushInterceptor implements NestInterceptor {
     @Inject(FLUSH_RESOLVED_OPTIONS) private readonly options: ResolvedFlushOptions,
     private readonly metrics: FlushMetrics,
     private readonly connections: FlushConnections,
+    private readonly controls: FlushStreamControls,
   ) {}
 
   intercept(
@@ -100,18 +106,27 @@ export class FlushInterceptor implements NestInterceptor {
         rawRes,
       );
     }
+    // Whose stream it is, before the handler runs (a `streamKey` that throws answers 500 here).
+    const streamContext = this.controls.createContext(req, plan.name);
+    bindStreamToRequest(rawReq, streamContext);
+    if (req !== rawReq) bindStreamToRequest(req, streamContext);
     const stream: StreamRequest = {
       plan,
       res,
+      req,
       rawReq,
       rawRes,
       initialStatus: statusOf(res),
       encode: plan.encoder(),
+      context: streamContext,
     };
+    // The handler, its producer and the hub subscriptions run in the stream's context.
     return new Observable<unknown>(subscriber =>
-      mode === 'direct'
-        ? this.runDirect(stream, app, next, subscriber)
-        : this.runChain(stream, app, next, subscriber),
+      runInStream(streamContext, () =>
+        mode === 'direct'
+          ? this.runDirect(stream, app, next, subscriber)
+          : this.runChain(stream, app, next, subscriber),
+      ),
     );
   }
 
@@ -161,10 +176,12 @@ export class FlushInterceptor implements NestInterceptor {
     // eslint-disable-next-line prefer-const
     let inner: Subscription | undefined;
     let stopShutdown: (() => void) | undefined;
+    let admission: FlushAdmission | undefined;
     const finish = (err?: unknown) => {
       if (done) return;
       done = true;
       stopShutdown?.();
+      admission?.release();
       inner?.unsubscribe();
       if (err !== undefined && events && !opened) {
         events.release();
@@ -188,14 +205,23 @@ export class FlushInterceptor implements NestInterceptor {
         events = createStreamWriter(stream, this.metrics.writerHooks);
         if (isClosed(stream.rawReq, stream.rawRes)) return finish();
         events.onClose(() => finish());
-        // Nest subscribes to it through the interceptors right after: events emitted at once,
-        // or an error, still come before the headers (an exception filter can answer).
-        setImmediate(() => {
-          if (done || !events) return;
-          opened = true;
-          if (!openStream(stream, events)) return finish();
-          stopShutdown = this.trackShutdown(stream, events);
-        });
+        // Caps first (a 429 before any byte); Nest subscribes to the Observable through the
+        // interceptors meanwhile: events emitted at once, or an error, still come before the
+        // headers (an exception filter can answer).
+        this.admit(stream).then(
+          admitted => {
+            if (done) return admitted.release();
+            admission = admitted;
+            setImmediate(() => {
+              if (done || !events) return;
+              opened = true;
+              if (!openStream(stream, events)) return finish();
+              stopShutdown = this.trackShutdown(stream, events);
+              this.controlEnds(stream, events, admitted);
+            });
+          },
+          (err: unknown) => finish(err),
+        );
       },
     });
     inner = next.handle().subscribe({
@@ -242,14 +268,41 @@ export class FlushInterceptor implements NestInterceptor {
       release();
       return releaseSource(source);
     }
-    const writer = createStreamWriter(stream, this.metrics.writerHooks);
     if (stream.rawReq.method === 'HEAD') {
+      const writer = createStreamWriter(stream, this.metrics.writerHooks);
       releaseSource(source);
       openStream(stream, writer);
       release();
       writer.end();
       return;
     }
+    // Caps before anything is subscribed or sent: a 429 (or a 503) reaches the exception filters.
+    let admission: FlushAdmission;
+    try {
+      admission = await this.admit(stream);
+    } catch (err) {
+      releaseSource(source);
+      throw err;
+    }
+    try {
+      await this.pump(stream, source, release, admission);
+    } finally {
+      admission.release();
+    }
+  }
+
+  /** Subscribes the source, opens the stream and writes until the source or the client ends. */
+  private async pump(
+    stream: StreamRequest,
+    source: unknown,
+    release: () => void,
+    admission: FlushAdmission,
+  ): Promise<void> {
+    if (isClosed(stream.rawReq, stream.rawRes)) {
+      release();
+      return releaseSource(source);
+    }
+    const writer = createStreamWriter(stream, this.metrics.writerHooks);
     // Subscribed (an Observable) before the headers: events it emits at once are written right
     // after them, and a synchronous failure still reaches the exception filters.
     let early: { error: unknown } | undefined;
@@ -266,6 +319,7 @@ export class FlushInterceptor implements NestInterceptor {
     if (!openStream(stream, writer)) return;
     release();
     const untrack = this.trackShutdown(stream, writer);
+    this.controlEnds(stream, writer, admission);
     try {
       await pumping;
       writer.end();
@@ -274,6 +328,24 @@ export class FlushInterceptor implements NestInterceptor {
     } finally {
       untrack();
     }
+  }
+
+  /** The stream controls' admission of a stream (caps, deadline), before any byte. */
+  private admit(stream: StreamRequest): Promise<FlushAdmission> {
+    return this.controls.admit(stream.context, stream.req, stream.plan.limits, stream.plan.name);
+  }
+
+  /** Lets the controls end the open stream: `expired`, `revoked`, with the stream's position. */
+  private controlEnds(
+    stream: StreamRequest,
+    writer: StreamWriter,
+    admission: FlushAdmission,
+  ): void {
+    admission.opened((event, data, retryMs) =>
+      writer.end(
+        controlEndFrame(stream.plan.format, event, data, stream.context.position, retryMs),
+      ),
+    );
   }
 
   /** Ends the stream on application shutdown (SSE: after a jittered `retry:` hint). */
