@@ -207,6 +207,38 @@ const ticketContract = (apps: () => { a: INestApplication; b: INestApplication }
   });
 };
 
+/**
+ * The ticket's subject is the stream key: with `maxStreamsPerKey: 1`, a second stream of the
+ * same subject is refused (429) although every request comes from the same client IP, and a
+ * stream of another subject is not.
+ */
+const subjectIsTheStreamKey = (apps: () => { a: INestApplication; b: INestApplication }) => {
+  it("makes the ticket's subject the stream key (maxStreamsPerKey counts subjects, not the client IP)", async () => {
+    const { a, b } = apps();
+    const room = `room-${randomUUID()}`;
+    const subject = `user-${randomUUID()}`;
+    const mintFor = async (app: INestApplication, who: string) =>
+      parseJson<{ ticket: string }>((await mint(app, { channels: [room], subject: who })).body)
+        .ticket;
+    const es = new EventSource(`${baseUrl(a)}/sse/${room}?ticket=${await mintFor(a, subject)}`);
+    try {
+      await new Promise<void>((resolve, reject) => {
+        es.onopen = () => resolve();
+        es.onerror = () => reject(new Error('the first stream failed'));
+      });
+      expect((await refusal(b, `/sse/${room}?ticket=${await mintFor(a, subject)}`)).status).toBe(
+        429,
+      );
+      const other = await rawRequest(b, `/sse/${room}?ticket=${await mintFor(b, `${subject}-2`)}`, {
+        stopAfterMs: 300,
+      });
+      expect(other.status).toBe(200);
+    } finally {
+      es.close();
+    }
+  });
+};
+
 describe.each(platforms)('Stream tickets in memory (%s)', platform => {
   let app: INestApplication;
   beforeAll(async () => {
@@ -215,6 +247,16 @@ describe.each(platforms)('Stream tickets in memory (%s)', platform => {
   afterAll(() => app.close());
 
   ticketContract(() => ({ a: app, b: app }));
+
+  describe('with maxStreamsPerKey: 1', () => {
+    let capped: INestApplication;
+    beforeAll(async () => {
+      capped = await startApp(platform, [ticketsInstance(undefined, { maxStreamsPerKey: 1 })]);
+    });
+    afterAll(() => capped.close());
+
+    subjectIsTheStreamKey(() => ({ a: capped, b: capped }));
+  });
 });
 
 describeWithRedis('The Redis stream ticket suite').each(platforms)(
@@ -222,19 +264,24 @@ describeWithRedis('The Redis stream ticket suite').each(platforms)(
   platform => {
     let a: INestApplication;
     let b: INestApplication;
+    let cappedA: INestApplication;
+    let cappedB: INestApplication;
     beforeAll(async () => {
       const keyPrefix = `flush-tickets:${randomUUID()}:`;
       const transport = () => new RedisFlushTransport({ url: REDIS_URL, keyPrefix, logger: false });
       a = await startApp(platform, [ticketsInstance(transport())]);
       b = await startApp(platform, [ticketsInstance(transport())]);
+      const capped = { maxStreamsPerKey: 1 };
+      cappedA = await startApp(platform, [ticketsInstance(transport(), capped)]);
+      cappedB = await startApp(platform, [ticketsInstance(transport(), capped)]);
     });
     afterAll(async () => {
-      await a?.close();
-      await b?.close();
+      for (const app of [a, b, cappedA, cappedB]) await app?.close();
     });
 
     // Minted on one instance, used on the other.
     ticketContract(() => ({ a, b }));
+    subjectIsTheStreamKey(() => ({ a: cappedA, b: cappedB }));
   },
 );
 
