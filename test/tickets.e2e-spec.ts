@@ -8,12 +8,12 @@ import type { FlushControlPlane } from '../src/broadcast/flush-control-plane.int
 import { RedisFlushTransport } from '../src/redis.js';
 import { baseUrl } from '../src/testing/index.js';
 import { ticketsInstance } from './fixtures/tickets/tickets.controller.js';
+import { waitForExpiryOf } from './utils/control-plane.conformance.js';
 import { subscribers } from './utils/hub.js';
 import { rawRequest, type RawResponse } from './utils/http.js';
 import { parseJson } from './utils/json.js';
 import { platforms, startApp } from './utils/platforms.js';
 import { describeWithRedis, REDIS_URL } from './utils/redis-server.js';
-import { waitFor } from './utils/wait.js';
 
 const MALFORMED = /^Malformed stream ticket/;
 const REJECTED =
@@ -123,19 +123,7 @@ const ticketContract = (apps: () => { a: INestApplication; b: INestApplication }
     const { a, b } = apps();
     const room = channel();
     const ticket = await ticketFor(a, [room], 200);
-    // A probe stored after the ticket, with the same lifetime: once its id is free again, the
-    // ticket has expired too.
-    const control = a.get<FlushControlPlane>(FLUSH_CONTROL_PLANE);
-    const probe = `probe:${randomUUID()}`;
-    await control.put(probe, 'x', 200);
-    await waitFor(
-      () =>
-        control.put(probe, 'y', 60_000).then(
-          () => true,
-          () => false,
-        ),
-      'the expiry of the probe',
-    );
+    await waitForExpiryOf(a.get<FlushControlPlane>(FLUSH_CONTROL_PLANE), 200);
     expect(await refusal(b, `/sse/${room}?ticket=${ticket}`)).toEqual({
       status: 401,
       message: REJECTED,

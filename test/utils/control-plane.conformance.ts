@@ -12,6 +12,24 @@ export interface ControlPlanePair {
   readonly b: FlushControlPlane;
 }
 
+/**
+ * Waits until what `control` stored before this call with `ttlMs` has expired, without taking
+ * it and without a fixed sleep: it stores a probe with the same lifetime and waits until the
+ * probe's id can be stored again (the probe expires last).
+ */
+export const waitForExpiryOf = async (control: FlushControlPlane, ttlMs: number): Promise<void> => {
+  const probe = `probe:${randomUUID()}`;
+  await control.put(probe, 'probe', ttlMs);
+  await waitFor(
+    () =>
+      control.put(probe, 'again', 60_000).then(
+        () => true,
+        () => false,
+      ),
+    `the expiry of a value stored for ${ttlMs} ms`,
+  );
+};
+
 /** Short lease/value lifetimes, long enough for a round trip on a busy 2-core machine. */
 const SHORT_TTL_MS = 300;
 
@@ -152,19 +170,8 @@ export const describeControlPlaneContract = (name: string, pair: () => ControlPl
     it('answers undefined for a value taken after its time to live', async () => {
       const { a, b } = pair();
       const id = fresh('id');
-      const probe = fresh('probe');
       await a.put(id, 'value', SHORT_TTL_MS);
-      await a.put(probe, 'probe', SHORT_TTL_MS);
-      // The probe was stored after the value, with the same lifetime: once the probe's id can
-      // be stored again, the value has expired too.
-      await waitFor(
-        () =>
-          a.put(probe, 'again', 30_000).then(
-            () => true,
-            () => false,
-          ),
-        'the expiry of the probe',
-      );
+      await waitForExpiryOf(a, SHORT_TTL_MS);
       expect(await b.take(id)).toBeUndefined();
     });
 
