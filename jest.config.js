@@ -1,9 +1,9 @@
 // Jest runs in ESM mode (NestJS 12 is ESM-only): ts-jest with useESM, started with
 // NODE_OPTIONS=--experimental-vm-modules (see package.json scripts).
 //
-// Version matrix: NEST_VERSION=<folder of test/nest-versions> (11.0, 11.1, 11, 12.0) runs the same
+// Version matrix: NEST_VERSION=<folder of test/nest-versions> (11.0, 11.1, 11, 12.0, 12.5) runs the same
 // suites against that second install of @nestjs/* and rxjs; NEST_VERSION=12 (or unset) is the root
-// install (latest 12). NEST_MAJOR=11 is an alias of NEST_VERSION=11 (latest 11).
+// install (latest 12: 12.6.3). NEST_MAJOR=11 is an alias of NEST_VERSION=11 (latest 11).
 // `node test/nest-versions/run.mjs` installs every entry and runs the e2e project on each.
 // On a second install the Redis suites (test/redis*.e2e-spec.ts) and the Chromium one are left
 // out (they test our code more than Nest's, and they are the slowest); NEST_ALL_SUITES=1 puts them
@@ -15,7 +15,7 @@ import { fileURLToPath } from 'node:url';
 const root = dirname(fileURLToPath(import.meta.url));
 
 /** Matrix entries that live in test/nest-versions/<name>; `12` is the root install. */
-const secondInstalls = ['11.0', '11.1', '11', '12.0'];
+const secondInstalls = ['11.0', '11.1', '11', '12.0', '12.5'];
 
 const nestVersion = process.env.NEST_VERSION || (process.env.NEST_MAJOR === '11' ? '11' : '12');
 if (nestVersion !== '12' && !secondInstalls.includes(nestVersion)) {
@@ -53,6 +53,9 @@ const moduleNameMapper = {
 
 const common = {
   rootDir: root,
+  // A CommonJS dependency require()ing an ESM-only one (@fastify/middie 9.3.9 and path-to-regexp 9,
+  // since NestJS 12.6): Node 20 allows it, Jest on Node 20 does not (see the resolver).
+  resolver: join(root, 'test/utils/jest-require-esm.resolver.cjs'),
   extensionsToTreatAsEsm: ['.ts'],
   transform,
   moduleNameMapper,

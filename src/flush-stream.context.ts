@@ -24,6 +24,12 @@ export interface FlushStreamContext {
    */
   position: string | undefined;
   /**
+   * What must settle before the stream's headers go out: each hub subscription of the stream
+   * adds its start (subscription, replay), so that a transport that cannot serve it answers 503
+   * before any byte. Never rejects (failures reach the stream as errors).
+   */
+  readonly ready: Promise<void>[];
+  /**
    * Ends the stream with a control event (`event: <name>`, `id:` the current position, `data:`
    * JSON), a `retry:` hint if given, then the end of the response. Set by the interceptor once
    * the stream is open; before that, ending marks the stream to end as soon as it opens.

@@ -43,6 +43,9 @@ export const STREAM_FAILED = (route: string) =>
 export const SLOW_CLIENT_DISCONNECTED = (route: string, bytes: number, limit: number) =>
   `Slow client on ${route} disconnected: ${bytes} bytes queued exceeds maxQueuedBytes (${limit}).`;
 
+export const SLOW_CLIENT_DROPPED = (route: string, frames: number, policy: string) =>
+  `Slow client on ${route}: ${policy} dropped ${frames} frame(s) it could not take; it was told with a resync notice.`;
+
 export const INVALID_CHANNEL = (got: unknown) =>
   `Invalid channel name ${describeValue(got)}: use 1-200 characters from A-Z a-z 0-9 and . _ - : / @ (no spaces or control characters).`;
 
@@ -76,3 +79,9 @@ export const INVALID_CONTROL_ARGUMENT = (
 export const NO_CONTROL_PLANE = (transport: string) =>
   `The transport ${transport} has no control plane: stream caps, revocation and tickets hold on this instance only. ` +
   `Give the transport a "control" (FlushControlPlane), or use RedisFlushTransport for many instances.`;
+
+export const FLUSH_MODULE_TWICE = (count: number, importers: readonly string[]) =>
+  `FlushModule is imported ${count} times in this application ` +
+  `(FlushModule.forRoot()/forRootAsync() in the imports of ${importers.join(' and ') || 'dynamic modules'}): ` +
+  `only one module's settings could apply, and each would have a FlushHub of its own. FlushModule is global: import FlushModule.forRoot() (or forRootAsync()) ` +
+  `once, in the root module, and remove the other import; feature modules inject FlushHub without importing it.`;

@@ -8,7 +8,7 @@ import type { FlushModuleOptions } from './flush-module-options.interface.js';
 export const FLUSH_TESTING_OPTIONS = Symbol('FLUSH:TESTING_OPTIONS');
 
 /** The options as given to `forRoot()` / produced by `forRootAsync()`, before the testing overlay. @internal */
-const FLUSH_GIVEN_OPTIONS = Symbol('FLUSH:GIVEN_OPTIONS');
+export const FLUSH_GIVEN_OPTIONS = Symbol('FLUSH:GIVEN_OPTIONS');
 
 type ModuleOptions = Omit<FlushModuleOptions, 'isGlobal'>;
 

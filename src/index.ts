@@ -1,4 +1,4 @@
-export { FlushModule } from './flush.module.js';
+export { FlushModule, type FlushModuleAsyncOptions } from './flush.module.js';
 export { FLUSH_OPTIONS } from './flush.providers.js';
 export type {
   FlushModuleOptions,

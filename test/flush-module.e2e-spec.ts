@@ -45,6 +45,44 @@ describe.each(platforms)('FlushModule.forRoot() (%s)', platform => {
     expect(sseData(items)).toEqual([{ i: 0 }, { i: 1 }]);
   });
 
+  // Issue 17 (3): a feature module's second forRoot() silently lost one module's settings.
+  it('fails the bootstrap when imported twice with different options, naming both import sites', async () => {
+    @Module({ imports: [FlushModule.forRoot({ heartbeatIntervalMs: 1000 })] })
+    class FeatureModule {}
+    @Module({ imports: [FlushModule.forRoot({ historySize: 5 }), FeatureModule, TicksModule] })
+    class RootModule {}
+    const failure = await startApp(platform, [RootModule]).then(
+      async started => {
+        await started.close();
+        return undefined;
+      },
+      (err: unknown) => err,
+    );
+    expect(failure).toBeInstanceOf(Error);
+    const message = (failure as Error).message;
+    expect(message).toMatch(/FlushModule is imported 2 times in this application/);
+    expect(message).toContain('in the imports of RootModule and FeatureModule');
+    expect(message).toContain(
+      'import FlushModule.forRoot() (or forRootAsync()) once, in the root module',
+    );
+  });
+
+  // Each forRoot() is a module of its own (ConfigurableModuleBuilder gives each a unique id):
+  // two hubs whose in-memory transports never see each other's publishes.
+  it('fails the bootstrap also when both imports have the same options', async () => {
+    @Module({ imports: [FlushModule.forRoot()] })
+    class FeatureModule {}
+    const failure = await startApp(platform, [FlushModule.forRoot(), FeatureModule]).then(
+      async started => {
+        await started.close();
+        return undefined;
+      },
+      (err: unknown) => err,
+    );
+    expect((failure as Error).message).toMatch(/FlushModule is imported 2 times/);
+    expect((failure as Error).message).toContain('FeatureModule');
+  });
+
   it('still takes options', async () => {
     app = await startApp(platform, [
       FlushModule.forRoot({ heartbeatIntervalMs: false, historySize: 5 }),

@@ -385,7 +385,7 @@ describeRedis('RedisFlushTransport (real Redis)', () => {
 
     it('connects eagerly with connect(), reports health, and rejects after close()', async () => {
       const transport = make();
-      expect(transport.health()).toEqual({ connected: false, reconnects: 0 });
+      expect(transport.health()).toEqual({ connected: false, connecting: true, reconnects: 0 });
       await transport.connect();
       expect(transport.health()).toEqual({ connected: true, reconnects: 0 });
       await transport.close();

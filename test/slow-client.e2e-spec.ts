@@ -6,6 +6,7 @@ import { Subject, type Observable } from 'rxjs';
 import { Flush, FlushMetrics, FlushModule } from '../src/index.js';
 import { baseUrl, parseSseStream } from '../src/testing/index.js';
 import { platforms, startApp } from './utils/platforms.js';
+import { recordingLogger } from './utils/logger.js';
 import { waitFor } from './utils/wait.js';
 
 /** The bound of each route: a few frames, far below what loopback socket buffers hold. */
@@ -85,8 +86,9 @@ const itemsOf = (format: 'sse' | 'ndjson', body: string): Item[] => {
 
 describe.each(platforms)('slow clients on @Flush() push sources (%s)', platform => {
   let app: INestApplication;
+  const logger = recordingLogger();
   beforeAll(async () => {
-    app = await startApp(platform, [SlowModule]);
+    app = await startApp(platform, [SlowModule], a => a.useLogger(logger));
   });
   afterAll(() => app?.close());
 
@@ -96,6 +98,7 @@ describe.each(platforms)('slow clients on @Flush() push sources (%s)', platform 
       async policy => {
         const metrics = app.get(FlushMetrics);
         const droppedBefore = metrics.framesDropped;
+        const logBefore = logger.lines.length;
         feed.current = undefined;
 
         // The client reads nothing at first: its socket buffers fill, then nestjs-flush's queue.
@@ -173,6 +176,17 @@ describe.each(platforms)('slow clients on @Flush() push sources (%s)', platform 
         if (policy === 'drop-oldest') expect(frames).toContain(produced - 1);
         else expect(frames).not.toContain(produced - 1);
         expect(items.at(-1)).toEqual({ frame: 'after' });
+        // One warning per notice, naming the route, the policy and the count (issue 17, 11).
+        const drops = logger.lines.slice(logBefore).filter(l => l.includes('Slow client on'));
+        expect(drops).toEqual(
+          notices.map(n =>
+            expect.stringMatching(
+              new RegExp(
+                `^warn: Slow client on SlowController\\.\\w+\\(\\): ${policy} dropped ${n} frame`,
+              ),
+            ),
+          ),
+        );
       },
       40_000,
     );

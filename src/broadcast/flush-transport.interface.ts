@@ -51,6 +51,12 @@ export const isTransportUnavailable = (err: unknown): boolean =>
 /** Health of a transport, readable from code. @publicApi */
 export interface FlushTransportHealth {
   readonly connected: boolean;
+  /**
+   * Not connected yet, but still on the first attempt with no error so far: FlushHub lets new
+   * streams wait for it (bounded by the transport's connect timeout). Not connected and not
+   * `connecting` (never reached, or lost): new streams answer 503 with `Retry-After` at once.
+   */
+  readonly connecting?: boolean;
   readonly lastError?: string;
   readonly reconnects: number;
 }

@@ -281,6 +281,10 @@ export class FlushHub implements OnModuleInit, OnApplicationShutdown {
 
     let done = false;
     const start = async (): Promise<void> => {
+      // While the transport is away (lost, or never reached since startup), a new stream fails
+      // at once, also on a channel that other streams of this instance still hold open.
+      const health = this.transport.health?.();
+      if (health && !health.connected && !health.connecting) throw new FlushUnavailableError();
       await ready;
       if (done || lastEventId === undefined) return;
       const result = await this.transport.replay(channel, lastEventId);
@@ -305,9 +309,12 @@ export class FlushHub implements OnModuleInit, OnApplicationShutdown {
       pending = undefined;
       for (const event of waiting) emit(event);
     };
-    start().catch((err: unknown) => {
+    const started = start();
+    // The stream's headers wait for this: an outage answers 503 before any byte.
+    currentStream()?.ready.push(started.then(noop, noop));
+    started.catch((err: unknown) => {
       // An outage is logged once by the transport, not per stream.
-      if (!isTransportUnavailable(err))
+      if (!isTransportUnavailable(err) && !(err instanceof FlushUnavailableError))
         this.logger.error(`Stream of channel "${channel}" failed: ${(err as Error).message}`);
       subscriber.error(toHubError(err));
     });
@@ -321,10 +328,15 @@ export class FlushHub implements OnModuleInit, OnApplicationShutdown {
         const unsubscribe = ch.unsubscribe;
         ch.unsubscribe = undefined;
         unsubscribe
-          ?.then(off => off())
-          .catch((err: unknown) =>
-            this.logger.warn(`Unsubscribing "${channel}" failed: ${(err as Error).message}`),
-          );
+          ?.then(
+            off => off(),
+            () => undefined, // never subscribed (the transport was away): nothing to undo
+          )
+          .catch((err: unknown) => {
+            // A lost or closed connection took its subscriptions with it: nothing to undo.
+            if (isTransportUnavailable(err)) return;
+            this.logger.warn(`Unsubscribing "${channel}" failed: ${(err as Error).message}`);
+          });
       }
     };
   }
@@ -335,6 +347,8 @@ export class FlushHub implements OnModuleInit, OnApplicationShutdown {
     await this.transport.close?.();
   }
 }
+
+const noop = (): void => undefined;
 
 /** A transport outage becomes a 503 with `retryAfter`; anything else stays as it is. */
 const toHubError = (err: unknown): unknown =>

@@ -66,20 +66,33 @@ const validateLimits = (where: string, limits: unknown): void => {
 
 /**
  * The limits of a route: `@FlushLimits()` on the method, then on the class, then the module's
- * options. @internal
+ * options. `capScope` names where the `maxStreamsPerKey` in force was declared (`module`, the
+ * class, or `Class.method`): each declared limit counts the streams it governs, the same on
+ * every instance. @internal
  */
 export const getRouteLimits = (
-  handler: object,
-  controller: object | undefined,
+  handler: { name: string },
+  controller: { name: string } | undefined,
   defaults: { readonly maxStreamsPerKey: number | false; readonly maxLifetimeMs: number | false },
-): { readonly maxStreamsPerKey: number | false; readonly maxLifetimeMs: number | false } => {
+): {
+  readonly maxStreamsPerKey: number | false;
+  readonly maxLifetimeMs: number | false;
+  readonly capScope: string;
+} => {
   const own = Reflect.getMetadata(FLUSH_LIMITS_METADATA, handler) as FlushLimitsOptions | undefined;
   const inherited = controller
     ? (Reflect.getMetadata(FLUSH_LIMITS_METADATA, controller) as FlushLimitsOptions | undefined)
     : undefined;
+  const className = controller?.name ?? '(anonymous)';
+  const [maxStreamsPerKey, capScope] =
+    own?.maxStreamsPerKey !== undefined
+      ? [own.maxStreamsPerKey, `${className}.${handler.name}`]
+      : inherited?.maxStreamsPerKey !== undefined
+        ? [inherited.maxStreamsPerKey, className]
+        : [defaults.maxStreamsPerKey, 'module'];
   return {
-    maxStreamsPerKey:
-      own?.maxStreamsPerKey ?? inherited?.maxStreamsPerKey ?? defaults.maxStreamsPerKey,
+    maxStreamsPerKey,
     maxLifetimeMs: own?.maxLifetimeMs ?? inherited?.maxLifetimeMs ?? defaults.maxLifetimeMs,
+    capScope,
   };
 };

@@ -25,6 +25,8 @@ import { FlushTooManyStreamsError } from './flush-too-many-streams.error.js';
 export interface FlushRouteLimits {
   readonly maxStreamsPerKey: number | false;
   readonly maxLifetimeMs: number | false;
+  /** Where the `maxStreamsPerKey` in force was declared: the streams it counts together. */
+  readonly capScope: string;
 }
 
 /** How a control ends a stream: `event: <name>`, its data, an optional `retry:` hint. @internal */
@@ -103,7 +105,7 @@ export class FlushStreamControls implements OnApplicationShutdown {
       this.logOnce(`${route}:streamKey`, STREAM_KEY_INVALID(route, key));
       throw new InternalServerErrorException();
     }
-    return { id: randomUUID(), key, channels: new Set(), position: undefined };
+    return { id: randomUUID(), key, channels: new Set(), position: undefined, ready: [] };
   }
 
   /**
@@ -130,7 +132,7 @@ export class FlushStreamControls implements OnApplicationShutdown {
     };
     const { key } = context;
     if (limits.maxStreamsPerKey !== false && key !== undefined) {
-      const lease = { key: `streams:${key}`, holder: context.id };
+      const lease = { key: `streams:${limits.capScope}:${key}`, holder: context.id };
       let taken: boolean;
       try {
         taken = await this.control.acquire(
@@ -306,6 +308,8 @@ export class FlushStreamControls implements OnApplicationShutdown {
       },
       (err: unknown) => {
         if (this.listening === listening) this.listening = undefined;
+        // An outage is logged once by the transport; the next admission listens again.
+        if (isTransportUnavailable(err)) return;
         this.logOnce('listen', CONTROL_PLANE_LOST('listening for revocations', messageOf(err)));
       },
     );

@@ -78,6 +78,7 @@ describe('FlushTickets', () => {
       key: '10.0.0.1',
       channels: new Set(),
       position: undefined,
+      ready: [],
     };
     bindStreamToRequest(request, context);
     expect(await tickets.redeemRequest(request, ['a'])).toBe(true);

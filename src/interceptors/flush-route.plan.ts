@@ -1,5 +1,5 @@
-import type { ExecutionContext } from '@nestjs/common';
-import { routeLabel } from '../flush.messages.js';
+import type { ExecutionContext, Logger } from '@nestjs/common';
+import { routeLabel, SLOW_CLIENT_DROPPED } from '../flush.messages.js';
 import { FLUSH_FRAME } from '../flush.internal-constants.js';
 import type { ResolvedFlushOptions } from '../flush-module-options.interface.js';
 import type { FlushRouteOptions } from '../flush-route-options.interface.js';
@@ -123,9 +123,14 @@ export const controlEndFrame = (
 };
 
 /** Builds the plan of a streaming route from its metadata and the module options. @internal */
-export const planRoute = (context: ExecutionContext, options: ResolvedFlushOptions): RoutePlan => {
+export const planRoute = (
+  context: ExecutionContext,
+  options: ResolvedFlushOptions,
+  logger: Pick<Logger, 'warn'>,
+): RoutePlan => {
   const handler = context.getHandler() as (...args: never[]) => unknown;
   const controller = context.getClass();
+  const name = routeLabel(controller, handler.name);
   const nestSse = getStreamKind(handler) === 'sse';
   const route: FlushRouteOptions = getFlushMetadata(handler)?.options ?? {};
   const format = route.format ?? 'sse';
@@ -146,11 +151,19 @@ export const planRoute = (context: ExecutionContext, options: ResolvedFlushOptio
           ? Infinity
           : nestLimit),
     slowClientPolicy: route.slowClientPolicy ?? options.slowClientPolicy,
-    dropNotice: dropNotices(options.resyncEventName)[format],
+    dropNotice: undefined,
   };
+  // One log line per drop: the writer asks for a notice once per run of dropped frames.
+  const notice = dropNotices(options.resyncEventName)[format];
+  if (notice) {
+    writer.dropNotice = count => {
+      logger.warn(SLOW_CLIENT_DROPPED(name, count, writer.slowClientPolicy));
+      return notice(count);
+    };
+  }
   const contentType = route.contentType ?? STREAM_CONTENT_TYPES[format];
   return {
-    name: routeLabel(controller, handler.name),
+    name,
     format,
     nestSse,
     nestSseSignal: nestSse && usesNestSseSignal(controller, handler.name),

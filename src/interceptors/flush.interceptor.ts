@@ -12,7 +12,7 @@ import { setErrorResponseHeaders } from '../broadcast/flush-unavailable.error.js
 import { StreamSafe } from '../decorators/stream-safe.decorator.js';
 import { FlushConfigurationError } from '../flush.errors.js';
 import { FLUSH_RESOLVED_OPTIONS } from '../flush.internal-constants.js';
-import { FLUSH_NOT_SERVED } from '../flush.messages.js';
+import { FLUSH_NOT_SERVED, SLOW_CLIENT_DISCONNECTED } from '../flush.messages.js';
 import type { ResolvedFlushOptions } from '../flush-module-options.interface.js';
 import { FlushMetrics } from '../flush.metrics.js';
 import { NEST_SSE_ABORT_CONTROLLER } from '../nest-compat/nest-metadata.compat.js';
@@ -26,14 +26,23 @@ import {
   toRawResponse,
 } from '../writer/raw-response.util.js';
 import { pumpSource, releaseSource, unwrapStreamSource } from '../writer/stream-source.util.js';
-import type { StreamWriter } from '../writer/stream.writer.js';
+import type { StreamWriter, StreamWriterHooks } from '../writer/stream.writer.js';
 import { FlushResult } from './flush-result.js';
-import { controlEndFrame, planRoute, type RoutePlan } from './flush-route.plan.js';
+import {
+  controlEndFrame,
+  planRoute,
+  type FrameEncoder,
+  type RoutePlan,
+} from './flush-route.plan.js';
 import {
   FlushStreamControls,
   type FlushAdmission,
 } from '../controls/flush-stream-controls.service.js';
-import { bindStreamToRequest, runInStream } from '../flush-stream.context.js';
+import {
+  bindStreamToRequest,
+  runInStream,
+  type FlushStreamContext,
+} from '../flush-stream.context.js';
 import {
   createStreamWriter,
   failStream,
@@ -47,6 +56,20 @@ import {
   type FlushAppContext,
   type FlushStreamMode,
 } from './flush-stream.state.js';
+
+/**
+ * The stream's position is the id of the last event it wrote (a hub event id, a composite
+ * cursor, a `MessageEvent` id the app set), never a number the connection made up: the control
+ * events that end a stream (`expired`, `revoked`) carry it, so the reconnect resumes there.
+ */
+const trackPosition =
+  (encode: FrameEncoder, context: FlushStreamContext): FrameEncoder =>
+  item => {
+    const frame = encode(item);
+    const id = (item as { id?: unknown } | null)?.id;
+    if (typeof id === 'string' && id !== '') context.position = id;
+    return frame;
+  };
 
 /**
  * Hands an error to Nest's exception filters (nothing was sent yet), with the headers it asks
@@ -73,6 +96,7 @@ const toExceptionFilters =
 export class FlushInterceptor implements NestInterceptor {
   private readonly logger = new Logger('FlushInterceptor');
   private readonly plans = new WeakMap<object, RoutePlan>();
+  private readonly routeHooks = new WeakMap<RoutePlan, StreamWriterHooks>();
   private readonly modes = new WeakMap<object, { app: FlushAppContext; mode: FlushStreamMode }>();
 
   constructor(
@@ -90,7 +114,7 @@ export class FlushInterceptor implements NestInterceptor {
     if (context.getType() !== 'http') return next.handle();
     const handler = context.getHandler();
     let plan = this.plans.get(handler);
-    if (!plan) this.plans.set(handler, (plan = planRoute(context, this.options)));
+    if (!plan) this.plans.set(handler, (plan = planRoute(context, this.options, this.logger)));
     const http = context.switchToHttp();
     const req = http.getRequest<object>();
     const res = http.getResponse<object>();
@@ -117,7 +141,7 @@ export class FlushInterceptor implements NestInterceptor {
       rawReq,
       rawRes,
       initialStatus: statusOf(res),
-      encode: plan.encoder(),
+      encode: trackPosition(plan.encoder(), streamContext),
       context: streamContext,
     };
     // The handler, its producer and the hub subscriptions run in the stream's context.
@@ -202,7 +226,7 @@ export class FlushInterceptor implements NestInterceptor {
       app,
       onSettled: value => {
         if (!isObservable(value) || done) return;
-        events = createStreamWriter(stream, this.metrics.writerHooks);
+        events = createStreamWriter(stream, this.hooksOf(stream.plan));
         if (isClosed(stream.rawReq, stream.rawRes)) return finish();
         events.onClose(() => finish());
         // Caps first (a 429 before any byte); Nest subscribes to the Observable through the
@@ -213,11 +237,13 @@ export class FlushInterceptor implements NestInterceptor {
             if (done) return admitted.release();
             admission = admitted;
             setImmediate(() => {
-              if (done || !events) return;
-              opened = true;
-              if (!openStream(stream, events)) return finish();
-              stopShutdown = this.trackShutdown(stream, events);
-              this.controlEnds(stream, events, admitted);
+              Promise.all(stream.context.ready).then(() => {
+                if (done || !events) return;
+                opened = true;
+                if (!openStream(stream, events)) return finish();
+                stopShutdown = this.trackShutdown(stream, events);
+                this.controlEnds(stream, events, admitted);
+              }, finish);
             });
           },
           (err: unknown) => finish(err),
@@ -269,7 +295,7 @@ export class FlushInterceptor implements NestInterceptor {
       return releaseSource(source);
     }
     if (stream.rawReq.method === 'HEAD') {
-      const writer = createStreamWriter(stream, this.metrics.writerHooks);
+      const writer = createStreamWriter(stream, this.hooksOf(stream.plan));
       releaseSource(source);
       openStream(stream, writer);
       release();
@@ -302,14 +328,16 @@ export class FlushInterceptor implements NestInterceptor {
       release();
       return releaseSource(source);
     }
-    const writer = createStreamWriter(stream, this.metrics.writerHooks);
+    const writer = createStreamWriter(stream, this.hooksOf(stream.plan));
     // Subscribed (an Observable) before the headers: events it emits at once are written right
     // after them, and a synchronous failure still reaches the exception filters.
     let early: { error: unknown } | undefined;
     const pumping = pumpSource(source, writer, stream.encode);
     pumping.catch((error: unknown) => (early ??= { error }));
-    // One macrotask (Nest's own SSE waits as long): a synchronous failure lands in `early`.
+    // One macrotask (Nest's own SSE waits as long): a synchronous failure lands in `early`;
+    // hub subscriptions (and their replay) first, so a transport outage is a 503, not an event.
     await new Promise<void>(resolve => setImmediate(resolve));
+    await Promise.all(stream.context.ready);
     // A first event that fails answers through the exception filters (a real status, as Nest
     // does); once an event is out, a failure is an error event after it.
     if (early && !writer.headersSent && !writer.hasPending) {
@@ -328,6 +356,25 @@ export class FlushInterceptor implements NestInterceptor {
     } finally {
       untrack();
     }
+  }
+
+  /** The metrics hooks of a route's writers, with one log line per slow client disconnected. */
+  private hooksOf(plan: RoutePlan): StreamWriterHooks {
+    let hooks = this.routeHooks.get(plan);
+    if (!hooks) {
+      const shared = this.metrics.writerHooks;
+      hooks = {
+        ...shared,
+        slowClient: bytes => {
+          shared.slowClient?.(bytes);
+          this.logger.warn(
+            SLOW_CLIENT_DISCONNECTED(plan.name, bytes, plan.plainOptions.maxQueuedBytes),
+          );
+        },
+      };
+      this.routeHooks.set(plan, hooks);
+    }
+    return hooks;
   }
 
   /** The stream controls' admission of a stream (caps, deadline), before any byte. */

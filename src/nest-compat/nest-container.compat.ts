@@ -42,6 +42,42 @@ export function* controllerClasses(modules: ModulesContainer): Iterable<Type> {
   }
 }
 
+/** A module as Nest holds it: its class and its providers' tokens. */
+interface ModuleProvidersLike {
+  metatype?: { name?: string };
+  providers: Map<unknown, unknown>;
+}
+
+const isModuleProvidersLike = (value: unknown): value is ModuleProvidersLike =>
+  !!value && (value as ModuleProvidersLike).providers instanceof Map;
+
+/**
+ * How many modules of an application provide `token`, and the names of the modules whose
+ * `@Module({ imports })` list an entry `isImport` recognises (their import sites; a global
+ * module is bound to every module, so Nest's own import sets cannot tell). `undefined` when
+ * this Nest version holds modules differently (the caller then skips its check). @internal
+ */
+export const modulesProviding = (
+  modules: ModulesContainer,
+  token: unknown,
+  isImport: (entry: unknown) => boolean,
+): { count: number; importers: string[] } | undefined => {
+  const all = [...(modules.values() as Iterable<unknown>)];
+  if (!all.every(isModuleProvidersLike)) return undefined;
+  const importers = new Set<string>();
+  for (const module of all) {
+    const metatype = module.metatype;
+    if (typeof metatype !== 'function') continue;
+    // 'imports' is MODULE_METADATA.IMPORTS, what @Module() stores.
+    const imports = Reflect.getMetadata('imports', metatype) as unknown[] | undefined;
+    if (imports?.some(isImport)) importers.add(metatype.name ?? '(anonymous module)');
+  }
+  return {
+    count: all.filter(module => module.providers.has(token)).length,
+    importers: [...importers],
+  };
+};
+
 /** Hooks called when interceptors are registered globally. @internal */
 export interface GlobalInterceptorHooks {
   onGlobal(interceptor: NestInterceptor): void;

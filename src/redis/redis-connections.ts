@@ -111,6 +111,11 @@ export class RedisConnections {
     if (this.isClosed)
       throw new RedisFlushTransportError(`Cannot ${operation}: RedisFlushTransport is closed.`);
     const pair = await (this.opening ??= this.open());
+    if (!this.connectedOnce && this.lastErrorMessage !== undefined) {
+      // Redis refused or failed already: answer now (503), not after connectTimeoutMs; the
+      // clients keep retrying in the background.
+      throw new RedisFlushTransportError(this.unreachable(operation));
+    }
     if (!this.connectedOnce) {
       const { connectTimeoutMs } = this.settings;
       await withTimeout(
@@ -131,6 +136,15 @@ export class RedisConnections {
       throw new RedisFlushTransportError(`Cannot ${operation}: RedisFlushTransport is closed.`);
     if (conn.client.status !== 'ready')
       throw new RedisFlushTransportError(this.unavailable(operation));
+  }
+
+  /** The message of an operation refused before Redis was ever reached. */
+  unreachable(operation: string): string {
+    return (
+      `Cannot ${operation}: Redis has not been reachable since startup (retrying)` +
+      (this.lastErrorMessage ? `; last error: ${this.lastErrorMessage}` : '') +
+      '.'
+    );
   }
 
   /** The message of an operation refused while Redis is away. */
@@ -162,9 +176,15 @@ export class RedisConnections {
 
   health(): FlushTransportHealth {
     const connected = !this.isClosed && this.bothReady();
-    return this.lastErrorMessage === undefined
-      ? { connected, reconnects: this.reconnectCount }
-      : { connected, lastError: this.lastErrorMessage, reconnects: this.reconnectCount };
+    // Still on the first attempt, with no error yet: callers wait (bounded) instead of failing.
+    const connecting =
+      !connected && !this.isClosed && !this.connectedOnce && !this.lastErrorMessage;
+    return {
+      connected,
+      ...(connecting && { connecting }),
+      ...(this.lastErrorMessage !== undefined && { lastError: this.lastErrorMessage }),
+      reconnects: this.reconnectCount,
+    };
   }
 
   /** Refuses every operation from now on; callers waiting for the first connection fail. */
@@ -293,7 +313,10 @@ export class RedisConnections {
     // Before the first connection: once per message, not per retry.
     if (this.lastLoggedError === message) return;
     this.lastLoggedError = message;
-    this.settings.logger.warn(`Cannot connect to Redis (${conn.role}): ${message}; retrying.`);
+    this.settings.logger.warn(
+      `Cannot connect to Redis (${conn.role}): ${message}; retrying. Until it connects, ` +
+        'publish() and every new stream answer 503 with Retry-After at once.',
+    );
   }
 
   private async releaseOne(conn: RedisConnection, subscribedKeys: string[]): Promise<void> {

@@ -2,6 +2,7 @@ import { expect } from '@jest/globals';
 import { FlushConfigurationError } from '../flush.errors.js';
 import type { RedisClientLike } from './redis-client.interface.js';
 import {
+  historyKeyTtl,
   REDIS_TRANSPORT_DEFAULTS,
   resolveRedisTransportOptions,
   type RedisFlushTransportOptions,
@@ -89,8 +90,8 @@ describe('RedisFlushTransport options', () => {
       },
       keyPrefix: 'flush:',
       trimOperator: '~',
-      keyTtl: '',
-      connectTimeoutMs: 10_000,
+      keyTtlMs: undefined,
+      connectTimeoutMs: 3_000,
       commandTimeoutMs: 5_000,
       historySize: 1000,
       historyMaxAgeMs: false,
@@ -115,11 +116,19 @@ describe('RedisFlushTransport options', () => {
       logger,
       keyPrefix: 'app:',
       trimOperator: '=',
-      keyTtl: '60000',
+      keyTtlMs: 60_000,
       connectTimeoutMs: 100,
       commandTimeoutMs: 200,
       historySize: 0,
       historyMaxAgeMs: 3_600_000,
     });
+  });
+
+  // Per-user channels must not pile up history keys forever (issue 17, item 10).
+  it('expires history keys by default: the history age, else a day; false keeps them', () => {
+    expect(historyKeyTtl(undefined, false)).toBe('86400000');
+    expect(historyKeyTtl(undefined, 60_000)).toBe('60000');
+    expect(historyKeyTtl(5_000, 60_000)).toBe('5000');
+    expect(historyKeyTtl(false, 60_000)).toBe('');
   });
 });

@@ -70,14 +70,16 @@ export interface RedisFlushTransportOptions {
    */
   trimming?: 'approximate' | 'exact';
   /**
-   * Expire a channel's stream this long after its last publish (`PEXPIRE`), for apps with many
-   * short-lived channels (`user:42`). A resume after expiry yields a resync. `false`: keep.
-   * @default false
+   * Expire a channel's stream (its history key) this long after its last publish (`PEXPIRE`),
+   * so that per-user or per-order channels (`user:42`) do not pile up keys in Redis. A resume
+   * after expiry yields a resync. `false`: keep every history key forever.
+   * @default `historyMaxAgeMs` when set (older events are gone by then anyway), else one day
    */
   keyTtlMs?: number | false;
   /**
-   * How long the first operation waits for the first connection to Redis. Later, while Redis is
-   * unreachable, operations fail at once. @default 10000
+   * How long operations wait for the first connection to Redis while it is still being made
+   * (the transport starts connecting at bootstrap). Once a connection attempt failed, and
+   * whenever Redis is lost later, operations fail at once (503) instead. @default 3000
    */
   connectTimeoutMs?: number;
   /**
@@ -102,8 +104,8 @@ export interface ResolvedRedisTransportOptions {
   readonly keyPrefix: string;
   /** The trim operator of `MAXLEN`/`MINID`: `~` (approximate) or `=` (exact). */
   readonly trimOperator: '~' | '=';
-  /** `PEXPIRE` argument in ms, or '' for no expiry. */
-  readonly keyTtl: string;
+  /** `keyTtlMs` as given: undefined for the default (see `historyKeyTtl()`). */
+  readonly keyTtlMs: number | false | undefined;
   readonly connectTimeoutMs: number;
   readonly commandTimeoutMs: number;
   readonly historySize: number;
@@ -114,7 +116,9 @@ export interface ResolvedRedisTransportOptions {
 export const REDIS_TRANSPORT_DEFAULTS = {
   keyPrefix: 'flush:',
   ...HISTORY_DEFAULTS,
-  connectTimeoutMs: 10_000,
+  connectTimeoutMs: 3_000,
+  /** History keys expire this long after their last publish when nothing else is said: a day. */
+  keyTtlMs: 86_400_000,
   commandTimeoutMs: 5_000,
 } as const;
 
@@ -191,10 +195,24 @@ export const resolveRedisTransportOptions = (
         : (options.logger ?? new Logger('RedisFlushTransport')),
     keyPrefix: options.keyPrefix ?? REDIS_TRANSPORT_DEFAULTS.keyPrefix,
     trimOperator: options.trimming === 'exact' ? '=' : '~',
-    keyTtl: options.keyTtlMs ? String(options.keyTtlMs) : '',
+    keyTtlMs: options.keyTtlMs,
     connectTimeoutMs: options.connectTimeoutMs ?? REDIS_TRANSPORT_DEFAULTS.connectTimeoutMs,
     commandTimeoutMs: options.commandTimeoutMs ?? REDIS_TRANSPORT_DEFAULTS.commandTimeoutMs,
     historySize: options.historySize ?? REDIS_TRANSPORT_DEFAULTS.historySize,
     historyMaxAgeMs: options.historyMaxAgeMs ?? REDIS_TRANSPORT_DEFAULTS.historyMaxAgeMs,
   };
+};
+
+/**
+ * The `PEXPIRE` argument of a channel's history key ('' for none): `keyTtlMs` when given, else
+ * the history age when there is one, else a day. @internal
+ */
+export const historyKeyTtl = (
+  keyTtlMs: number | false | undefined,
+  historyMaxAgeMs: number | false,
+): string => {
+  if (keyTtlMs === false) return '';
+  return String(
+    keyTtlMs ?? (historyMaxAgeMs === false ? REDIS_TRANSPORT_DEFAULTS.keyTtlMs : historyMaxAgeMs),
+  );
 };

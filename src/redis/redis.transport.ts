@@ -23,6 +23,7 @@ import { PUBLISH_SCRIPT, REPLAY_SCRIPT, runScript, type LuaScript } from './redi
 import { RedisSubscriptions } from './redis-subscriptions.js';
 import { RedisFlushTransportError, toTransportError } from './redis-transport.error.js';
 import {
+  historyKeyTtl,
   resolveRedisTransportOptions,
   type RedisFlushTransportOptions,
   type ResolvedRedisTransportOptions,
@@ -104,6 +105,9 @@ export class RedisFlushTransport implements FlushTransport {
    */
   async init(): Promise<void> {
     await this.connections.init();
+    // Connect in the background from bootstrap on, so the first requests know at once whether
+    // Redis is there (503 while it is not) instead of each waiting for a first connection.
+    this.connections.connection('connect').catch(() => undefined);
   }
 
   /**
@@ -130,7 +134,7 @@ export class RedisFlushTransport implements FlushTransport {
         maxAge,
         key,
         encodeEntry(message),
-        this.settings.keyTtl,
+        historyKeyTtl(this.settings.keyTtlMs, this.historyMaxAgeMs),
       ]);
     } catch (err) {
       throw toTransportError(`Publishing to channel "${channel}" failed`, err);

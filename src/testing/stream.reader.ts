@@ -35,7 +35,12 @@ export interface StreamReadResult<T> {
   ended: boolean;
 }
 
-/** Resolves a target to a base URL on 127.0.0.1. @publicApi */
+/**
+ * The base URL (`http://127.0.0.1:<port>`) of a listening Nest application, or a URL string as
+ * it is: for requests of your own next to `readSse()` / `readNdjson()`.
+ * @example await fetch(`${baseUrl(app)}/news`, { method: 'POST', body })
+ * @publicApi
+ */
 export const baseUrl = (target: StreamTarget): string => {
   if (typeof target === 'string') return target.replace(/\/$/, '');
   const server = target.getHttpServer() as { address(): AddressInfo | string | null };

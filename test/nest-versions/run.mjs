@@ -2,7 +2,7 @@
 // NestJS version matrix: installs each entry of test/nest-versions with `npm ci --prefix` and runs
 // the e2e project against it (jest.config.js maps @nestjs/* and rxjs by NEST_VERSION).
 //
-//   node test/nest-versions/run.mjs                 every entry: 11.0 11.1 11 12.0 12
+//   node test/nest-versions/run.mjs                 every entry: 11.0 11.1 11 12.0 12.5 12
 //   node test/nest-versions/run.mjs 11.0 12.0       only these
 //   node test/nest-versions/run.mjs --no-install    reuse the installs already there
 //
@@ -19,7 +19,7 @@ import { fileURLToPath } from 'node:url';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '../..');
-const all = ['11.0', '11.1', '11', '12.0', '12'];
+const all = ['11.0', '11.1', '11', '12.0', '12.5', '12'];
 
 const args = process.argv.slice(2);
 const install = !args.includes('--no-install');

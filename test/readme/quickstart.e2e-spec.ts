@@ -1,10 +1,10 @@
-// Runs the README "Quickstart" (app.module.ts) on both adapters.
+// Runs the README "Quickstart" app (quickstart-app/src) on both adapters.
 import type { INestApplication } from '@nestjs/common';
 import { readNdjson, readSse, readText } from 'nestjs-flush/testing';
 import { rawRequest } from '../utils/http.js';
 import { parseJson } from '../utils/json.js';
 import { platforms, startApp } from '../utils/platforms.js';
-import { AppModule } from './app.module.js';
+import { AppModule } from './quickstart-app/src/app.module.js';
 
 describe.each(platforms)('README quickstart (%s)', platform => {
   let app: INestApplication;

@@ -71,3 +71,67 @@ export const rawRequest = (
     req.on('error', reject);
     req.end(options.body);
   });
+
+/** A long-lived request whose body is read as it arrives (streams under test). */
+export interface OpenStream {
+  /** Status and headers once the response started (status 0 before). */
+  readonly status: number;
+  readonly headers: IncomingHttpHeaders;
+  /** The body so far. */
+  readonly body: string;
+  /** Whether the server ended the body (terminating chunk). */
+  readonly ended: boolean;
+  /** Settles once the response is over, however it ended. */
+  readonly done: Promise<void>;
+  /** Resolves once the status line arrived. */
+  responded(): Promise<void>;
+  /** Drops the connection (a client that leaves). */
+  close(): void;
+}
+
+/** Opens `path` and keeps reading it until the server ends it or `close()` is called. */
+export const openStream = (
+  app: INestApplication | string,
+  path: string,
+  headers: Record<string, string> = {},
+): OpenStream => {
+  const state = { status: 0, headers: {} as IncomingHttpHeaders, body: '', ended: false };
+  let settle: () => void = () => undefined;
+  const done = new Promise<void>(resolve => (settle = resolve));
+  const req = request(`${baseUrl(app)}${path}`, { headers }, res => {
+    state.status = res.statusCode ?? 0;
+    state.headers = res.headers;
+    res.setEncoding('utf8');
+    res.on('data', (chunk: string) => (state.body += chunk));
+    res.on('end', () => {
+      state.ended = res.complete;
+      settle();
+    });
+    res.on('close', settle);
+  });
+  req.on('error', settle);
+  req.end();
+  return {
+    get status() {
+      return state.status;
+    },
+    get headers() {
+      return state.headers;
+    },
+    get body() {
+      return state.body;
+    },
+    get ended() {
+      return state.ended;
+    },
+    done,
+    responded: async () => {
+      const end = Date.now() + 5000;
+      while (state.status === 0) {
+        if (Date.now() > end) throw new Error(`No response to ${path} within 5000 ms`);
+        await new Promise(resolve => setTimeout(resolve, 5));
+      }
+    },
+    close: () => req.destroy(),
+  };
+};

@@ -17,7 +17,7 @@ export const createAdapter = (
 ) => (name === 'express' ? new ExpressAdapter() : new FastifyAdapter(fastifyOptions));
 
 /**
- * Matrix entry under test: a folder of test/nest-versions (`11.0`, `11.1`, `11`, `12.0`) or `12`,
+ * Matrix entry under test: a folder of test/nest-versions (`11.0`, `11.1`, `11`, `12.0`, `12.5`) or `12`,
  * the root install. Chosen by NEST_VERSION; NEST_MAJOR=11 is an alias of `11` (latest 11).
  * jest.config.js maps `@nestjs/*` and `rxjs` to the same install.
  */

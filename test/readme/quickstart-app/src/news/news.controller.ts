@@ -1,9 +1,6 @@
-// README "Quickstart", compiled by `npm run lint` (tsc) and run by quickstart.e2e-spec.ts.
-// test/readme/check-readme.mjs fails when README.md and this file drift apart.
 import { setTimeout } from 'node:timers/promises';
-import { Body, Controller, Get, Module, Post, Sse } from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
-import { Flush, FlushHub, FlushModule, FlushSignal, LastEventId } from 'nestjs-flush';
+import { Body, Controller, Get, Post, Sse } from '@nestjs/common';
+import { Flush, FlushHub, FlushSignal, LastEventId } from 'nestjs-flush';
 
 @Controller()
 export class NewsController {
@@ -33,16 +30,4 @@ export class NewsController {
       yield `${token} `;
     }
   }
-}
-
-@Module({ controllers: [NewsController] })
-export class NewsModule {}
-
-@Module({ imports: [FlushModule.forRoot(), NewsModule] })
-export class AppModule {}
-
-export async function bootstrap() {
-  const app = await NestFactory.create(AppModule);
-  app.enableShutdownHooks(); // on SIGTERM every stream ends at once, with a jittered retry: hint
-  await app.listen(3000);
 }

@@ -2,17 +2,17 @@ import type { INestApplication } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import { FlushHub } from 'nestjs-flush';
 import { FlushTestingModule, readNdjson, readSse } from 'nestjs-flush/testing';
-import { NewsModule } from './app.module.js';
+import { AppModule } from './../src/app.module.js';
 
-describe('news streams', () => {
+describe('news streams (e2e)', () => {
   let app: INestApplication;
 
   beforeAll(async () => {
-    const moduleRef = await Test.createTestingModule({
-      imports: [FlushTestingModule.forRoot(), NewsModule],
+    const moduleFixture = await Test.createTestingModule({
+      imports: [AppModule, FlushTestingModule.forRoot()], // in-memory hub, no heartbeat
     }).compile();
-    app = moduleRef.createNestApplication();
-    await app.listen(0);
+    app = moduleFixture.createNestApplication();
+    await app.listen(0); // a real port: streams are read over HTTP
   });
 
   afterAll(() => app.close());
