@@ -41,10 +41,12 @@ export {
 } from './controls/flush-tickets.service.js';
 export {
   FlushTransport,
+  FLUSH_FIRST_EVENT_ID,
   compareEventIds,
   isEventId,
   isTransportUnavailable,
   type FlushGapState,
+  type FlushPublishStorage,
   type FlushReplayResult,
   type FlushTransportEvent,
   type FlushTransportHealth,
@@ -77,3 +79,16 @@ export {
   FlushTooManyStreamsError,
 } from './controls/flush-too-many-streams.error.js';
 export type { FlushExpiresAtFn } from './flush-module-options.interface.js';
+export type {
+  FlushAttachOptions,
+  FlushRunOptions,
+  FlushRunProducer,
+} from './broadcast/flush-runner.interface.js';
+export { FLUSH_RUN_END_EVENT, type FlushRunEnd } from './runs/flush-runs.service.js';
+export {
+  FLUSH_RUNS_RETRY_AFTER_SECONDS,
+  FlushRunConflictError,
+  FlushRunEndedError,
+  FlushRunNotFoundError,
+  FlushTooManyRunsError,
+} from './runs/flush-run.errors.js';

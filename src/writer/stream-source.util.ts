@@ -3,6 +3,12 @@ import { StreamClosedError } from '../flush.errors.js';
 import type { StreamWriter } from './stream.writer.js';
 
 /**
+ * What `pumpSource` writes into: the stream writer, or any sink with the same contract (a run
+ * publishes its producer's items through one). @internal
+ */
+export type PumpSink = Pick<StreamWriter, 'write' | 'push' | 'onClose' | 'closed'>;
+
+/**
  * What a `@Flush()` handler returns: a stream of items of type `T`, or a Promise of one. (A
  * handler that returns a single non-stream value gets it written as one item.)
  * @example @Get('rows') @Flush({ format: 'ndjson' }) rows(): FlushSource<Row> { return this.db.cursor(); }
@@ -64,7 +70,7 @@ export const releaseSource = (source: unknown): void => {
  */
 export const pumpSource = async (
   source: unknown,
-  writer: StreamWriter,
+  writer: PumpSink,
   encode: FrameEncoder,
 ): Promise<void> => {
   if (isObservable(source)) return pumpObservable(source, writer, encode);
@@ -75,7 +81,7 @@ export const pumpSource = async (
 
 const pumpObservable = (
   source: Observable<unknown>,
-  writer: StreamWriter,
+  writer: PumpSink,
   encode: FrameEncoder,
 ): Promise<void> =>
   new Promise<void>((resolve, reject) => {
@@ -117,7 +123,7 @@ const pumpObservable = (
 
 const pumpAsyncIterable = async (
   source: AsyncIterable<unknown>,
-  writer: StreamWriter,
+  writer: PumpSink,
   encode: FrameEncoder,
 ): Promise<void> => {
   const iterator = source[Symbol.asyncIterator]();
@@ -159,7 +165,7 @@ const pumpAsyncIterable = async (
 
 const pumpIterator = async (
   source: Iterator<unknown>,
-  writer: StreamWriter,
+  writer: PumpSink,
   encode: FrameEncoder,
 ): Promise<void> => {
   let done = false;
