@@ -52,7 +52,8 @@ describeRedis.each(platforms)('runs across instances (%s)', platform => {
     expect(runText(first.events) + runText(rest.events)).toBe(tokenText(60));
     expect(endOf(rest.events)).toEqual({ status: 'completed' });
     // Without Last-Event-ID: the whole run, on either instance.
-    for (const app of [a, b]) expect(runText((await readRun(app, `/runs/${k}`)).events)).toBe(tokenText(60));
+    for (const app of [a, b])
+      expect(runText((await readRun(app, `/runs/${k}`)).events)).toBe(tokenText(60));
   });
 
   it('an EventSource on the other instance reads the whole run, then stops on the 204 at the end', async () => {
@@ -99,7 +100,11 @@ describeRedis.each(platforms)('runs across instances (%s)', platform => {
     const res = await readRun(a, `/runs/${k}/start?n=3&ms=0&ttl=300`);
     expect(endOf(res.events)).toEqual({ status: 'completed' });
     expect(runText((await readRun(b, `/runs/${k}`)).events)).toBe(tokenText(3));
-    await waitFor(async () => (await rawRequest(b, `/runs/${k}`)).status === 404, 'the expiry', 5000);
+    await waitFor(
+      async () => (await rawRequest(b, `/runs/${k}`)).status === 404,
+      'the expiry',
+      5000,
+    );
     expect((await rawRequest(a, `/runs/${k}`)).status).toBe(404);
     expect(endOf((await readRun(b, `/runs/${k}/start?n=1&ms=0`)).events)).toEqual({
       status: 'completed',
@@ -186,7 +191,10 @@ describeRedis('runs: SIGTERM of the instance running a producer', () => {
     const follower = readRun(app, `/runs/${k}`, { stopAfterEvents: 3 });
     await follower;
     const attached = readRun(app, `/runs/${k}`);
-    await waitFor(async () => (await rawRequest(app!, `/runs/${k}/start`)).status === 409, 'the live run');
+    await waitFor(
+      async () => (await rawRequest(app!, `/runs/${k}/start`)).status === 409,
+      'the live run',
+    );
     child.kill('SIGTERM');
     const res = await attached;
     expect(endOf(res.events)).toEqual({

@@ -65,15 +65,17 @@ describe.each(platforms)('runs in memory (%s)', platform => {
     // Fastify refuses a path parameter over 100 characters itself (414); the hub says 400.
     expect([400, 414]).toContain((await rawRequest(app, `/runs/${'x'.repeat(201)}`)).status);
     expect(() => app.get(FlushHub).attach('x'.repeat(201))).toThrow(FlushValidationError);
-    expect(() => app.get(FlushHub).run('x'.repeat(201), () => [][Symbol.iterator]() as never)).toThrow(
-      FlushValidationError,
-    );
+    expect(() =>
+      app.get(FlushHub).run('x'.repeat(201), () => [][Symbol.iterator]() as never),
+    ).toThrow(FlushValidationError);
     expect((await rawRequest(app, `/runs/bad%20key`)).status).toBe(400);
     const k = key();
     const live = await readRun(app, `/runs/${k}/forever`, { stopAfterEvents: 1 });
     expect(live.status).toBe(200);
     for (const id of ['nope', '1-2-3'])
-      expect((await rawRequest(app, `/runs/${k}`, { headers: { 'last-event-id': id } })).status).toBe(400);
+      expect(
+        (await rawRequest(app, `/runs/${k}`, { headers: { 'last-event-id': id } })).status,
+      ).toBe(400);
     expect(
       (await rawRequest(app, `/runs/${k}`, { headers: { 'last-event-id': '1-0' } })).status,
     ).toBe(400);
@@ -83,7 +85,10 @@ describe.each(platforms)('runs in memory (%s)', platform => {
     await app.get(FlushHub).cancel(k);
     await waitFor(() => runProbe.aborted.has(k), 'the producer aborted');
     // Ended, but its replay is kept: the key stays taken.
-    await waitFor(async () => endOf((await readRun(app, `/runs/${k}`)).events) !== undefined, 'the end');
+    await waitFor(
+      async () => endOf((await readRun(app, `/runs/${k}`)).events) !== undefined,
+      'the end',
+    );
     expect((await rawRequest(app, `/runs/${k}/start`)).status).toBe(409);
     expect((await rawRequest(app, `/runs/${key()}/cancel`, { method: 'POST' })).status).toBe(404);
   });
@@ -120,7 +125,11 @@ describe.each(platforms)('runs in memory (%s)', platform => {
     const k = key();
     const res = await readRun(app, `/runs/${k}/start?n=3&ms=0&ttl=200`);
     expect(endOf(res.events)).toEqual({ status: 'completed' });
-    await waitFor(async () => (await rawRequest(app, `/runs/${k}`)).status === 404, 'the expiry', 3000);
+    await waitFor(
+      async () => (await rawRequest(app, `/runs/${k}`)).status === 404,
+      'the expiry',
+      3000,
+    );
     // The key is free again.
     expect(endOf((await readRun(app, `/runs/${k}/start?n=1&ms=0`)).events)).toEqual({
       status: 'completed',
@@ -134,7 +143,10 @@ describe.each(platforms)('runs in memory (%s)', platform => {
     expect(over.status).toBe(429);
     expect(over.headers['retry-after']).toBe('5');
     for (const k of keys) await app.get(FlushHub).cancel(k);
-    await waitFor(async () => (await rawRequest(app, `/runs/${key()}/start?n=1&ms=0`)).status === 200, 'a free slot');
+    await waitFor(
+      async () => (await rawRequest(app, `/runs/${key()}/start?n=1&ms=0`)).status === 200,
+      'a free slot',
+    );
   });
 });
 

@@ -1,9 +1,4 @@
-import {
-  ConflictException,
-  HttpException,
-  HttpStatus,
-  NotFoundException,
-} from '@nestjs/common';
+import { ConflictException, HttpException, HttpStatus, NotFoundException } from '@nestjs/common';
 import { markAsFlushError } from '../flush.errors.js';
 import { RUN_CONFLICT, RUN_NOT_FOUND, TOO_MANY_RUNS } from './flush-runs.messages.js';
 

@@ -7,10 +7,7 @@ import {
   type MessageEvent,
 } from '@nestjs/common';
 import { Observable, takeWhile, type Subscription } from 'rxjs';
-import {
-  decodeControlMessage,
-  encodeControlMessage,
-} from '../broadcast/flush-control-messages.js';
+import { decodeControlMessage, encodeControlMessage } from '../broadcast/flush-control-messages.js';
 import type { FlushControlPlane, FlushLease } from '../broadcast/flush-control-plane.interface.js';
 import type {
   FlushAttachOptions,
