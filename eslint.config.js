@@ -73,8 +73,8 @@ export default tseslint.config(
   },
   {
     // Capabilities depend inward (STYLE.md 3.2): the hub and the transports know nothing of
-    // controls/ (caps, lifetime, revocation, tickets); they offer seams (the control plane, the
-    // ticket redeemer) that controls/ implements or uses.
+    // controls/ (caps, lifetime, revocation, tickets) or runs/; they offer seams (the control
+    // plane, the ticket redeemer, the runner) that controls/ and runs/ implement or use.
     files: ['src/broadcast/**/*.ts', 'src/redis/**/*.ts'],
     ignores: ['src/**/*.spec.ts'],
     rules: {
@@ -86,6 +86,11 @@ export default tseslint.config(
               group: ['**/controls/*'],
               message:
                 'src/broadcast and src/redis do not import src/controls: define a seam in broadcast/ instead.',
+            },
+            {
+              group: ['**/runs/*'],
+              message:
+                'src/broadcast and src/redis do not import src/runs: define a seam in broadcast/ instead.',
             },
           ],
         },
