@@ -248,6 +248,28 @@ describe.each(platforms)('formats (%s)', platform => {
     });
   });
 
+  describe('at a stream control deadline (maxLifetimeMs)', () => {
+    it("'openai' ends with [DONE] (no finish_reason), never an SSE event the client would parse", async () => {
+      const res = await rawRequest(app, '/openai/expiring');
+      const events = parseSseStream(res.body).events;
+      expect(events.every(e => e.event === undefined)).toBe(true);
+      expect(events.at(-1)!.data).toBe('[DONE]');
+      expect(res.body).not.toContain('finish_reason":"stop');
+      expect(res.complete).toBe(true);
+      await waitFor(() => formatsProbe.stopped.has('openai-expiring'), 'the producer to stop');
+    });
+
+    it("'ai-sdk' closes the text part and ends with an abort part, then [DONE]", async () => {
+      const res = await rawRequest(app, '/ai-sdk/expiring');
+      const ending =
+        frame({ type: 'text-end', id: 'text-1' }) +
+        frame({ type: 'abort', reason: 'expired' }) +
+        DONE;
+      expect(res.body.slice(-ending.length)).toBe(ending);
+      expect(parseSseStream(res.body).events.every(e => e.event === undefined)).toBe(true);
+    });
+  });
+
   describe("'ai-sdk'", () => {
     it("AI SDK's own client (DefaultChatTransport, readUIMessageStream) assembles the answer", async () => {
       const { message, errors } = await chatWithAiSdk(app);
