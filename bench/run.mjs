@@ -5,7 +5,8 @@
 //                                      project VM, F included; --runs=2 takes about 10)
 //   node bench/run.mjs --quick         everything with smaller numbers, 1 run (about 2 minutes)
 //   node bench/run.mjs --only=A,C      pick scenarios (A burst, B fan-out, C idle, D churn,
-//                                      E exclusion cost, F cross-instance latency via Redis)
+//                                      E exclusion cost, F cross-instance latency via Redis,
+//                                      G idle 10-channel hub streams vs one-channel ones)
 //   --runs=N  --profile (servers of nestjs-flush write --cpu-prof profiles to bench/results/profiles)
 //   --no-md   do not rewrite bench/RESULTS.md (latest.json only)
 //   --report-only   re-render bench/RESULTS.md from bench/results/latest.json, run nothing
@@ -42,7 +43,7 @@ const args = parseArgs();
 const quick = Boolean(args.quick);
 const only = args.only
   ? String(args.only).toUpperCase().split(',')
-  : ['A', 'B', 'C', 'D', 'E', 'F'];
+  : ['A', 'B', 'C', 'D', 'E', 'F', 'G', 'H'];
 const runs = Number(args.runs ?? (quick ? 1 : 3));
 const profile = Boolean(args.profile);
 
@@ -157,6 +158,16 @@ export const SERVERS = {
     ours: true,
     ...nestApp('hub-flush', 'fastify'),
   },
+  'hub-sse-controls': {
+    label: 'FlushHub + @Sse() express, with maxStreamsPerKey and maxLifetimeMs',
+    ours: true,
+    ...nestApp('hub-sse', 'express', ['--controls=1']),
+  },
+  'hub-sse-10ch': {
+    label: 'FlushHub + @Sse() express, 10 channels per stream',
+    ours: true,
+    ...nestApp('hub-sse', 'express', ['--channels=10']),
+  },
 };
 /** The Nest @Sse() server each one is compared with (same adapter). */
 export const NEST_OF = id => (id.endsWith('fastify') ? 'nest-fastify' : 'nest-express');
@@ -186,6 +197,8 @@ const SCENARIO_SERVERS = {
     'hub-flush-fastify',
   ],
   D: ['hub-flush', 'hub-sse'],
+  G: ['hub-sse', 'hub-sse-10ch'],
+  H: ['hub-sse', 'hub-sse-controls'],
 };
 const EXCLUSION_VARIANTS = [
   {
@@ -417,13 +430,34 @@ const scenarioA = async () => {
   };
 };
 
-const scenarioB = async () => {
+const scenarioB = () => fanoutRuns('B', SCENARIO_SERVERS.B);
+
+/**
+ * H: the fan-out of B on hub + @Sse() with a cap and a lifetime configured against the same
+ * server without them (issue 18 target: CPU within 3 %).
+ */
+const scenarioH = async () => {
+  const result = await fanoutRuns('H', SCENARIO_SERVERS.H);
+  for (const phase of result.phases) {
+    const ratios = phase.runs.map(run =>
+      ratio(run['hub-sse-controls']?.cpuPercent, run['hub-sse']?.cpuPercent),
+    );
+    phase.cpuRatio = median(ratios.filter(x => typeof x === 'number'));
+    log(
+      `[${elapsed()}] H ${phase.rate}/s: CPU with controls / without = ${fmt(phase.cpuRatio, 3)}x`,
+    );
+  }
+  return result;
+};
+
+/** Fan-out runs (B, H) on `ids`: per phase, per run, each server's figures. */
+const fanoutRuns = async (scenario, ids) => {
   const { clients, phases } = CONFIG.fanout;
   const phaseArg = phases.map(p => `${p.rate}x${p.duration}`).join(',');
   const out = phases.map(() => []);
   for (let r = 0; r < runs; r++) {
     const perPhase = phases.map(() => ({}));
-    for (const id of rotate(SCENARIO_SERVERS.B, r)) {
+    for (const id of rotate(ids, r)) {
       const result = await measure(id, SERVERS[id], {
         client: 'fanout.mjs',
         clientArgs: [`--clients=${clients}`, `--phases=${phaseArg}`],
@@ -441,7 +475,7 @@ const scenarioB = async () => {
             };
         const x = perPhase[i][id];
         log(
-          `[${elapsed()}] B run ${r + 1} ${id} ${p.rate}/s: CPU ${fmt(x.cpuPercent, 1)} %, p99 ${fmt(x.p99, 1)} ms, lost ${x.lost ?? '?'} ${x.error ?? ''}`,
+          `[${elapsed()}] ${scenario} run ${r + 1} ${id} ${p.rate}/s: CPU ${fmt(x.cpuPercent, 1)} %, p99 ${fmt(x.p99, 1)} ms, lost ${x.lost ?? '?'} ${x.error ?? ''}`,
         );
       });
     }
@@ -454,32 +488,55 @@ const scenarioB = async () => {
       ...p,
       clients,
       runs: out[i],
-      summary: summarize(out[i], SCENARIO_SERVERS.B, metrics),
+      summary: summarize(out[i], ids, metrics),
     })),
   };
 };
 
-const scenarioC = async () => {
+/** Runs of the idle client (C, G) on `ids`: RSS per connection of each server, per run. */
+const idleRuns = async (scenario, ids) => {
   const { clients } = CONFIG.idle;
   const out = [];
   for (let r = 0; r < runs; r++) {
     const run = {};
-    for (const id of rotate(SCENARIO_SERVERS.C, r)) {
+    for (const id of rotate(ids, r)) {
       run[id] = await measure(id, SERVERS[id], {
         client: 'idle.mjs',
         clientArgs: [`--clients=${clients}`],
         timeoutMs: 180_000,
       });
       log(
-        `[${elapsed()}] C run ${r + 1} ${id}: ${kb(run[id].rssPerConnection)} per connection ${run[id].error ?? ''}`,
+        `[${elapsed()}] ${scenario} run ${r + 1} ${id}: ${kb(run[id].rssPerConnection)} per connection ${run[id].error ?? ''}`,
       );
     }
     out.push(run);
   }
+  return out;
+};
+
+const scenarioC = async () => {
+  const out = await idleRuns('C', SCENARIO_SERVERS.C);
   return {
     config: CONFIG.idle,
     runs: out,
     summary: summarize(out, SCENARIO_SERVERS.C, ['rssPerConnection', 'heapPerConnection']),
+  };
+};
+
+/** G: idle RSS per stream of a 10-channel hub stream against a one-channel one (target < 2x). */
+const scenarioG = async () => {
+  const out = await idleRuns('G', SCENARIO_SERVERS.G);
+  const ratios = out.map(run =>
+    ratio(run['hub-sse-10ch'].rssPerConnection, run['hub-sse'].rssPerConnection),
+  );
+  ratios.forEach((x, r) =>
+    log(`[${elapsed()}] G run ${r + 1}: 10 channels / 1 channel = ${fmt(x, 3)}x`),
+  );
+  return {
+    config: CONFIG.idle,
+    runs: out,
+    summary: summarize(out, SCENARIO_SERVERS.G, ['rssPerConnection', 'heapPerConnection']),
+    ratio: median(ratios.filter(x => typeof x === 'number')),
   };
 };
 
@@ -978,6 +1035,8 @@ const main = async () => {
     D: scenarioD,
     E: scenarioE,
     F: scenarioF,
+    G: scenarioG,
+    H: scenarioH,
   };
   const watchdog = setTimeout(() => {
     log(

@@ -68,8 +68,29 @@ export const NEST_INTERNALS_CHANGED = (missing: readonly string[]) =>
   `Streaming routes are served by Nest itself and global interceptors are NOT excluded from them. ` +
   `Wrap such interceptors with StreamAware(MyInterceptor), or check isStreamingRoute(context) in them, and report the NestJS version to nestjs-flush.`;
 
+export const INVALID_CONTROL_ARGUMENT = (
+  method: string,
+  argument: string,
+  got: unknown,
+  expected: string,
+) =>
+  `FlushControlPlane.${method}(): "${argument}" must be ${expected}; received ${describeValue(got)}.`;
+
+export const NO_CONTROL_PLANE = (transport: string) =>
+  `The transport ${transport} has no control plane: stream caps, revocation and tickets hold on this instance only. ` +
+  `Give the transport a "control" (FlushControlPlane), or use RedisFlushTransport for many instances.`;
+
 export const FLUSH_MODULE_TWICE = (count: number, importers: readonly string[]) =>
   `FlushModule is imported ${count} times in this application ` +
   `(FlushModule.forRoot()/forRootAsync() in the imports of ${importers.join(' and ') || 'dynamic modules'}): ` +
   `only one module's settings could apply, and each would have a FlushHub of its own. FlushModule is global: import FlushModule.forRoot() (or forRootAsync()) ` +
   `once, in the root module, and remove the other import; feature modules inject FlushHub without importing it.`;
+
+export const INVALID_CURSOR = (got: unknown) =>
+  `Invalid stream cursor ${describeValue(typeof got === 'string' && got.length > 80 ? `${got.slice(0, 80)}…` : got)}: a multi-channel stream resumes from the composite cursor it wrote as the events' id ("c1.<hash>.<position>…"); send that value back unchanged as Last-Event-ID, or none.`;
+
+export const INVALID_TARGET = (got: unknown) =>
+  `Invalid "to" ${describeValue(got)}: a stream key of 1-256 characters without CR, LF or NUL.`;
+
+export const INVALID_CHANNEL_LIST = (got: unknown, max: number) =>
+  `Invalid channel list ${describeValue(got)}: give 1-${max} channel names.`;

@@ -29,6 +29,17 @@ export {
 } from './broadcast/flush.hub.js';
 export { FlushUnavailableError } from './broadcast/flush-unavailable.error.js';
 export {
+  FLUSH_MAX_STREAM_CHANNELS,
+  formatFlushCursor,
+  parseFlushCursor,
+} from './broadcast/flush-cursor.js';
+export { FlushHubEvent } from './broadcast/flush-hub-event.js';
+export {
+  FlushTickets,
+  type FlushTicket,
+  type FlushTicketOptions,
+} from './controls/flush-tickets.service.js';
+export {
   FlushTransport,
   compareEventIds,
   isEventId,
@@ -37,11 +48,14 @@ export {
   type FlushReplayResult,
   type FlushTransportEvent,
   type FlushTransportHealth,
+  type FlushTransportMessage,
 } from './broadcast/flush-transport.interface.js';
 export {
   InMemoryFlushTransport,
   type InMemoryFlushTransportOptions,
 } from './broadcast/transports/in-memory.transport.js';
+export type { FlushControlPlane, FlushLease } from './broadcast/flush-control-plane.interface.js';
+export { InMemoryFlushControlPlane } from './broadcast/transports/in-memory.control-plane.js';
 export type {
   FlushAuthorizeFn,
   FlushAuthorizeRule,
@@ -63,5 +77,3 @@ export {
   FlushTooManyStreamsError,
 } from './controls/flush-too-many-streams.error.js';
 export type { FlushExpiresAtFn } from './flush-module-options.interface.js';
-export type { FlushControlPlane, FlushLease } from './broadcast/flush-control-plane.interface.js';
-export { InMemoryFlushControlPlane } from './broadcast/transports/in-memory.control-plane.js';

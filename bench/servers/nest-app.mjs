@@ -5,6 +5,8 @@
 //   --kind=hub-flush  nestjs-flush FlushHub + @Flush()                (8)
 //   --kind=plain      a JSON route only, for the exclusion cost (--flush=0|1 --interceptor=0|1)
 //   --adapter=express|fastify   --transport=memory|redis (hub kinds; redis needs REDIS_URL)
+//   --channels=N      hub kinds: every stream reads N channels (one composite-cursor stream)
+//   --controls=1      hub kinds: FlushModule with maxStreamsPerKey and maxLifetimeMs set (H)
 import 'reflect-metadata';
 import { Controller, Get, Inject, Module, Query, Req, Sse } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
@@ -25,6 +27,11 @@ const args = parseArgs();
 const kind = args.kind ?? 'nest-sse';
 const adapterName = args.adapter ?? 'express';
 const CHANNEL = 'bench';
+/** What one hub stream reads: the bench channel alone, or it and N-1 others (G). */
+const STREAM_CHANNELS =
+  Number(args.channels ?? 1) > 1
+    ? [CHANNEL, ...Array.from({ length: Number(args.channels) - 1 }, (_, i) => `bench-${i + 1}`)]
+    : CHANNEL;
 
 /** TypeScript's method decorator emit: decorators run bottom-up, the result is defined back. */
 const decorate = (cls, key, ...decorators) => {
@@ -136,7 +143,7 @@ if (kind === 'nest-sse' || kind === 'flush') {
       this.metrics = metrics;
     }
     sub() {
-      return this.hub.stream(CHANNEL);
+      return this.hub.stream(STREAM_CHANNELS);
     }
     count() {
       return { subscribers: this.hub.subscriberCounts()[CHANNEL] ?? 0 };
@@ -167,7 +174,11 @@ if (kind === 'nest-sse' || kind === 'flush') {
   param(HubController, 'start', 2, Query('base'));
   Controller()(HubController);
   controllers.push(HubController);
-  imports.push(FlushModule.forRoot(transport ? { transport } : {}));
+  // --controls=1 (H): a cap and a lifetime configured, far from being reached, to measure
+  // what the stream controls cost every stream (a slot per key, a lifetime timer).
+  const controls =
+    args.controls === '1' ? { maxStreamsPerKey: 1_000_000, maxLifetimeMs: 3_600_000 } : {};
+  imports.push(FlushModule.forRoot({ ...(transport ? { transport } : {}), ...controls }));
   // Churn: a steady trickle of events, so every client reads one soon after it connects.
   if (args.trickleMs) {
     onReady = app => {

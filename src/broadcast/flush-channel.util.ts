@@ -1,5 +1,11 @@
 import { FlushValidationError } from '../flush-validation.error.js';
-import { INVALID_CHANNEL, INVALID_EVENT_NAME } from '../flush.messages.js';
+import {
+  INVALID_CHANNEL,
+  INVALID_CHANNEL_LIST,
+  INVALID_EVENT_NAME,
+  INVALID_TARGET,
+} from '../flush.messages.js';
+import { FLUSH_MAX_STREAM_CHANNELS } from './flush-cursor.js';
 
 const CHANNEL = /^[A-Za-z0-9._\-:/@]{1,200}$/;
 const EVENT_NAME = /^[^\r\n\0]{1,100}$/;
@@ -24,4 +30,31 @@ export const assertEventName = (event: unknown): string | undefined => {
     throw new FlushValidationError(INVALID_EVENT_NAME(event));
   }
   return event;
+};
+
+const TARGET = /^[^\r\n\0]{1,256}$/;
+
+/** Throws a `FlushValidationError` for an invalid `to` (stream key) of a publish. @internal */
+export const assertTarget = (to: unknown): string | undefined => {
+  if (to === undefined) return undefined;
+  if (typeof to !== 'string' || !TARGET.test(to))
+    throw new FlushValidationError(INVALID_TARGET(to));
+  return to;
+};
+
+/**
+ * The channels of a stream, validated, without duplicates, sorted (the order of the composite
+ * cursor): a FlushValidationError for an empty list, more than 32 names, or an invalid name.
+ * @internal
+ */
+export const assertChannels = (channels: unknown): string[] => {
+  if (typeof channels === 'string') return [assertChannel(channels)];
+  if (
+    !Array.isArray(channels) ||
+    channels.length === 0 ||
+    channels.length > FLUSH_MAX_STREAM_CHANNELS
+  ) {
+    throw new FlushValidationError(INVALID_CHANNEL_LIST(channels, FLUSH_MAX_STREAM_CHANNELS));
+  }
+  return [...new Set(channels.map(assertChannel))].sort();
 };

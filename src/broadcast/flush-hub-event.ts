@@ -20,6 +20,8 @@ export class FlushHubEvent implements MessageEvent {
   readonly retry?: number;
   readonly comment?: string;
   #frame: Buffer | undefined;
+  /** Not an own field: NDJSON and text routes serialize the event object as it is. */
+  readonly #to: string | undefined;
 
   constructor(fields: {
     id?: string;
@@ -27,12 +29,22 @@ export class FlushHubEvent implements MessageEvent {
     type?: string;
     retry?: number;
     comment?: string;
+    to?: string;
   }) {
+    this.#to = fields.to;
     if (fields.id !== undefined) this.id = fields.id;
     this.data = fields.data;
     if (fields.type !== undefined) this.type = fields.type;
     if (fields.retry !== undefined) this.retry = fields.retry;
     if (fields.comment !== undefined) this.comment = fields.comment;
+  }
+
+  /**
+   * The stream key this event was published to (`hub.publish(…, { to })`): only streams of
+   * that key receive it. Undefined for an event to every subscriber.
+   */
+  get to(): string | undefined {
+    return this.#to;
   }
 
   /** The SSE bytes of this event, encoded once. @internal */

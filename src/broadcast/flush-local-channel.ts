@@ -27,7 +27,7 @@ const MAX_HELD_EVENTS = 10_000;
 
 /** A transport event as the hub delivers it. @internal */
 export const toHubEvent = (event: FlushTransportEvent): FlushHubEvent =>
-  new FlushHubEvent({ id: event.id, data: event.data, type: event.event });
+  new FlushHubEvent({ id: event.id, data: event.data, type: event.event, to: event.to });
 
 /** The in-band event telling a client that events may have been missed. @internal */
 export const resyncEvent = (
@@ -35,7 +35,7 @@ export const resyncEvent = (
   channel: string,
   newest: string | undefined,
   lastEventId: string | undefined,
-  reason: 'history' | 'gap',
+  reason: 'history' | 'gap' | 'cursor',
 ): FlushHubEvent =>
   new FlushHubEvent({
     // No id at all when the channel has none: an empty `id:` resets the client's Last-Event-ID.

@@ -17,6 +17,19 @@ export interface FlushTransportEvent {
   readonly event?: string;
   /** Encoded payload. */
   readonly data: string;
+  /**
+   * Stream key the event is for (`hub.publish(…, { to })`): only streams of that key receive
+   * it, live or on resume. Absent: every subscriber. Transports store it with the event and
+   * deliver it with every copy (live and replayed); the hub filters.
+   */
+  readonly to?: string;
+}
+
+/** What `FlushTransport.publish()` is given: the event without its id. @publicApi */
+export interface FlushTransportMessage {
+  readonly event?: string;
+  readonly data: string;
+  readonly to?: string;
 }
 
 /** What a transport answers to a resume request. @publicApi */
@@ -72,7 +85,7 @@ export interface FlushTransport {
    * Rejects (with `unavailable: true`, see `isTransportUnavailable()`) when the backend cannot
    * take it now.
    */
-  publish(channel: string, event: { event?: string; data: string }): Promise<FlushTransportEvent>;
+  publish(channel: string, event: FlushTransportMessage): Promise<FlushTransportEvent>;
   /**
    * Delivers the channel's future events to `listener`, in order, each once. Resolves once the
    * subscription is active (events published after that are delivered) to an unsubscribe function.

@@ -3,13 +3,13 @@ import {
   Inject,
   Injectable,
   Logger,
+  Optional,
   type MessageEvent,
   type OnApplicationShutdown,
   type OnModuleInit,
 } from '@nestjs/common';
-import { Observable, type Subscriber } from 'rxjs';
+import { Observable } from 'rxjs';
 import { FLUSH_CONTROL_PLANE, FLUSH_RESOLVED_OPTIONS } from '../flush.internal-constants.js';
-import { currentStream } from '../flush-stream.context.js';
 import { FlushValidationError } from '../flush-validation.error.js';
 import { encodeControlMessage } from './flush-control-messages.js';
 import type { FlushControlPlane } from './flush-control-plane.interface.js';
@@ -17,23 +17,45 @@ import type { ResolvedFlushOptions } from '../flush-module-options.interface.js'
 import { FlushConfigurationError } from '../flush.errors.js';
 import { STREAM_NEEDS_AUTHORIZATION } from '../flush.messages.js';
 import { FlushMetrics } from '../flush.metrics.js';
-import { encodeData } from '../sse/sse.serializer.js';
-import { assertChannel, assertEventName } from './flush-channel.util.js';
-import { compileChannelPattern } from './flush-authorize.interface.js';
-import type { FlushHubEvent } from './flush-hub-event.js';
-import { LocalChannel, resyncEvent, toHubEvent, type LocalDeliver } from './flush-local-channel.js';
 import {
-  compareEventIds,
+  currentStream,
+  streamOfRequest,
+  type FlushStreamContext,
+} from '../flush-stream.context.js';
+import { encodeData } from '../sse/sse.serializer.js';
+import {
+  assertChannel,
+  assertChannels,
+  assertEventName,
+  assertTarget,
+} from './flush-channel.util.js';
+import { compileChannelPattern } from './flush-authorize.interface.js';
+import { splitCursor } from './flush-cursor.js';
+import { openHubStream, type HubStreamHost, type HubStreamRequest } from './flush-hub-stream.js';
+import { LocalChannel, type LocalDeliver } from './flush-local-channel.js';
+import {
   FlushTransport,
   isTransportUnavailable,
   type FlushTransportEvent,
 } from './flush-transport.interface.js';
 import { FlushUnavailableError } from './flush-unavailable.error.js';
+import {
+  FLUSH_TICKET_REDEEMER,
+  type FlushTicketRedeemer,
+} from './flush-ticket-redeemer.interface.js';
 
 /** Options of `FlushHub.publish()`. @publicApi */
 export interface FlushPublishOptions {
   /** Event name (the SSE `event:` field). */
   event?: string;
+  /**
+   * Only the streams whose stream key (FlushModule's `streamKey(request)`, default the client
+   * IP; a ticket's subject) equals this receive the event, on every instance. It keeps its place
+   * in the channel's order and history, for that key alone: a resume of that key replays it, a
+   * resume of any other key never does. Streams without a key never receive targeted events.
+   * 1-256 characters without CR, LF or NUL.
+   */
+  to?: string;
 }
 
 /** Options of `FlushHub.stream()` and `FlushHub.streamFor()`. @publicApi */
@@ -50,6 +72,20 @@ export interface FlushStreamOptions {
    * @default false
    */
   skipAuthorization?: boolean;
+  /**
+   * Snapshot then live: the stream subscribes first (holding live events), reads the channel's
+   * newest id, then calls the loader; its first event is `event: snapshot` with the loader's
+   * result as `data:` and that newest id as `id:` (no `id:` at all while the channel has no
+   * event), then every event after that id, exactly once, in order. With a `lastEventId` the
+   * history still covers, the stream resumes instead (no snapshot); with one it does not, the
+   * snapshot replaces the `resync` event. On a multi-channel stream the loader runs once, for
+   * all channels, and the snapshot's id is the composite cursor.
+   *
+   * A loader that rejects fails the stream: before the headers went out (an in-memory hub and a
+   * fast loader), Nest's exception filters answer with its status; after, an `error` event
+   * ends the stream.
+   */
+  snapshot?: () => Promise<unknown>;
 }
 
 /**
@@ -73,12 +109,17 @@ export class FlushHub implements OnModuleInit, OnApplicationShutdown {
     pattern: RegExp;
     authorize: (c: string, r: unknown) => boolean | Promise<boolean>;
   }[];
+  /** What every hub stream uses of this hub. */
+  private readonly host: HubStreamHost;
 
   constructor(
     @Inject(FLUSH_RESOLVED_OPTIONS) private readonly options: ResolvedFlushOptions,
     @Inject(FlushTransport) private readonly transport: FlushTransport,
     private readonly metrics: FlushMetrics,
     @Inject(FLUSH_CONTROL_PLANE) private readonly control: FlushControlPlane,
+    @Optional()
+    @Inject(FLUSH_TICKET_REDEEMER)
+    private readonly tickets?: FlushTicketRedeemer,
   ) {
     const authorize = options.authorize;
     this.rules =
@@ -88,6 +129,22 @@ export class FlushHub implements OnModuleInit, OnApplicationShutdown {
             pattern: compileChannelPattern(rule.channel),
             authorize: rule.authorize,
           }));
+    this.host = {
+      transport,
+      metrics,
+      logger: this.logger,
+      resyncEventName: options.resyncEventName,
+      join: (channel, deliver) => this.join(channel, deliver),
+      leave: (channel, deliver) => this.leave(channel, deliver),
+      failure: (channels, err) => {
+        // An outage is logged once by the transport, not per stream.
+        if (!isTransportUnavailable(err) && !(err instanceof FlushUnavailableError))
+          this.logger.error(
+            `Stream of channel(s) ${channels.map(c => `"${c}"`).join(', ')} failed: ${(err as Error).message}`,
+          );
+        return toHubError(err);
+      },
+    };
     metrics.addChannelSizes(() => this.subscriberCounts());
     transport.onGap?.((channel, state) => this.channels.get(channel)?.onGap(state));
   }
@@ -111,13 +168,15 @@ export class FlushHub implements OnModuleInit, OnApplicationShutdown {
   ): Promise<string> {
     assertChannel(channel);
     const event = assertEventName(options.event);
+    const to = assertTarget(options.to);
     const encoded = encodeData(data);
     let stored: FlushTransportEvent;
     try {
-      stored = await this.transport.publish(
-        channel,
-        event === undefined ? { data: encoded } : { event, data: encoded },
-      );
+      stored = await this.transport.publish(channel, {
+        ...(event !== undefined && { event }),
+        data: encoded,
+        ...(to !== undefined && { to }),
+      });
     } catch (err) {
       throw toHubError(err);
     }
@@ -131,20 +190,34 @@ export class FlushHub implements OnModuleInit, OnApplicationShutdown {
    * with no gap and no duplicate at the boundary. Without it, live events only. The Observable
    * fails with a `FlushUnavailableError` (503) while the transport cannot serve it.
    *
+   * Several channels (an array of up to 32 names; duplicates are folded, a list of one name is
+   * that channel's plain stream) make one stream: every event keeps its `event:` and `data:`,
+   * and its `id:` is a composite cursor (see `formatFlushCursor()`) that resumes every channel.
+   * A malformed cursor throws a `FlushValidationError` (400); a cursor of another channel list
+   * resumes nothing: each channel starts at its newest event with a `resync` event.
+   *
    * While FlushModule has `authorize` rules, `stream()` throws (a 500 that names the fix) unless
    * `skipAuthorization: true` is passed: routes that serve clients use `streamFor()`.
+   * @example hub.stream(['news', 'orders/42'], { lastEventId })
    */
-  stream(channel: string, options: FlushStreamOptions = {}): Observable<MessageEvent> {
-    assertChannel(channel);
+  stream(
+    channels: string | readonly string[],
+    options: FlushStreamOptions = {},
+  ): Observable<MessageEvent> {
+    const list = assertChannels(channels);
     if (this.rules.length > 0 && options.skipAuthorization !== true) {
-      throw new FlushConfigurationError(STREAM_NEEDS_AUTHORIZATION(channel));
+      throw new FlushConfigurationError(STREAM_NEEDS_AUTHORIZATION(list.join(',')));
     }
-    return this.open(channel, options.lastEventId);
+    return this.open(list, options, undefined);
   }
 
   /**
-   * Authorizes `request` for `channel` with the module's `authorize` option, then returns
-   * `stream()`. Denial throws a `ForbiddenException` (403) before the stream opens.
+   * Authorizes `request` for every channel with the module's `authorize` option, then returns
+   * `stream()`. Denial of any channel throws a `ForbiddenException` (403) before the stream
+   * opens. A request with `?ticket=` (see `FlushTickets`) is authorized by its ticket instead:
+   * 401 for a ticket that is malformed, unknown, used or expired, 403 for a channel it does not
+   * cover; the ticket's subject becomes the stream's key. The stream's key (for targeted
+   * events) is that of the request's stream.
    * @example
    * @Sse('rooms/:room') room(@Req() req, @Param('room') room: string, @LastEventId() id?: string) {
    *   return this.hub.streamFor(req, `rooms/${room}`, { lastEventId: id });
@@ -152,11 +225,13 @@ export class FlushHub implements OnModuleInit, OnApplicationShutdown {
    */
   async streamFor(
     request: unknown,
-    channel: string,
+    channels: string | readonly string[],
     options: FlushStreamOptions = {},
   ): Promise<Observable<MessageEvent>> {
-    await this.authorize(channel, request);
-    return this.open(channel, options.lastEventId);
+    const list = assertChannels(channels);
+    if (!(await this.tickets?.redeemRequest(request, list)))
+      for (const channel of list) await this.authorize(channel, request);
+    return this.open(list, options, streamOfRequest(request));
   }
 
   /**
@@ -216,117 +291,68 @@ export class FlushHub implements OnModuleInit, OnApplicationShutdown {
     return out;
   }
 
-  private open(channel: string, lastEventId: string | undefined): Observable<MessageEvent> {
+  private open(
+    channels: readonly string[],
+    options: FlushStreamOptions,
+    opened: FlushStreamContext | undefined,
+  ): Observable<MessageEvent> {
+    const request: HubStreamRequest = {
+      channels,
+      lastEventId: options.lastEventId,
+      snapshot: options.snapshot,
+    };
+    if (channels.length > 1 && options.lastEventId !== undefined) {
+      splitCursor(options.lastEventId); // a malformed cursor: 400 before the stream opens
+    }
     return new Observable<MessageEvent>(subscriber =>
-      this.attach(channel, lastEventId, subscriber),
+      openHubStream(this.host, request, subscriber, currentStream() ?? opened),
     );
   }
 
-  private attach(
-    channel: string,
-    lastEventId: string | undefined,
-    subscriber: Subscriber<MessageEvent>,
-  ): () => void {
-    let local = this.channels.get(channel);
-    if (!local) {
-      local = new LocalChannel(channel, {
+  /** Adds a local subscriber; resolves once the channel's transport subscription is active. */
+  private join(channel: string, deliver: LocalDeliver): Promise<unknown> {
+    let ch = this.channels.get(channel);
+    if (!ch) {
+      ch = new LocalChannel(channel, {
         transport: this.transport,
         metrics: this.metrics,
         logger: this.logger,
         resyncEventName: this.options.resyncEventName,
       });
-      this.channels.set(channel, local);
+      this.channels.set(channel, ch);
     }
-    const ch = local;
-    // `hub.disconnect({ channel })` finds the stream by the channels it reads.
-    currentStream()?.channels.add(channel);
-    // Live events that arrive while the replay is read wait here, then pass the id filter.
-    let pending: FlushHubEvent[] | undefined = lastEventId === undefined ? undefined : [];
-    let lastDelivered: string | undefined;
-    let dedupe = false;
-    const emit = (event: FlushHubEvent): void => {
-      // An event without id (a resync on an empty channel) has no position to compare.
-      if (dedupe && event.id !== undefined) {
-        if (lastDelivered !== undefined && compareEventIds(event.id, lastDelivered) <= 0) return;
-        dedupe = false;
-      }
-      this.metrics.delivered++;
-      subscriber.next(event);
-    };
-    const deliver: LocalDeliver = event => (pending ? pending.push(event) : emit(event));
-    ch.subscribers.add(deliver);
-    if (!ch.unsubscribe) {
-      const subscribing = ch
+    const local = ch;
+    local.subscribers.add(deliver);
+    if (!local.unsubscribe) {
+      const subscribing = local
         .readBase()
-        .then(() => this.transport.subscribe(channel, e => ch.fanOut(e)));
-      ch.unsubscribe = subscribing;
+        .then(() => this.transport.subscribe(channel, e => local.fanOut(e)));
+      local.unsubscribe = subscribing;
       // A failed subscription (transport down) is retried by the next subscriber, not reused.
       subscribing.catch(() => {
-        if (ch.unsubscribe === subscribing) ch.unsubscribe = undefined;
+        if (local.unsubscribe === subscribing) local.unsubscribe = undefined;
       });
     }
-    const ready = ch.unsubscribe;
+    return local.unsubscribe;
+  }
 
-    let done = false;
-    const start = async (): Promise<void> => {
-      // While the transport is away (lost, or never reached since startup), a new stream fails
-      // at once, also on a channel that other streams of this instance still hold open.
-      const health = this.transport.health?.();
-      if (health && !health.connected && !health.connecting) throw new FlushUnavailableError();
-      await ready;
-      if (done || lastEventId === undefined) return;
-      const result = await this.transport.replay(channel, lastEventId);
-      if (done) return;
-      if (result.status === 'resync') {
-        this.metrics.resyncs++;
-        lastDelivered = result.lastId;
-        subscriber.next(
-          resyncEvent(this.options.resyncEventName, channel, result.lastId, lastEventId, 'history'),
-        );
-      } else {
-        this.metrics.replays++;
-        for (const event of result.events) {
-          lastDelivered = event.id;
-          this.metrics.delivered++;
-          subscriber.next(toHubEvent(event));
-        }
-        if (lastDelivered === undefined) lastDelivered = lastEventId;
-      }
-      dedupe = lastDelivered !== undefined;
-      const waiting = pending ?? [];
-      pending = undefined;
-      for (const event of waiting) emit(event);
-    };
-    const started = start();
-    // The stream's headers wait for this: an outage answers 503 before any byte.
-    currentStream()?.ready.push(started.then(noop, noop));
-    started.catch((err: unknown) => {
-      // An outage is logged once by the transport, not per stream.
-      if (!isTransportUnavailable(err) && !(err instanceof FlushUnavailableError))
-        this.logger.error(`Stream of channel "${channel}" failed: ${(err as Error).message}`);
-      subscriber.error(toHubError(err));
-    });
-
-    return () => {
-      done = true;
-      ch.subscribers.delete(deliver);
-      if (ch.subscribers.size === 0 && this.channels.get(channel) === ch) {
-        this.channels.delete(channel);
-        ch.close();
-        const unsubscribe = ch.unsubscribe;
-        ch.unsubscribe = undefined;
-        unsubscribe
-          ?.then(
-            off => off(),
-            () => undefined, // never subscribed (the transport was away): nothing to undo
-          )
-          .catch((err: unknown) => {
-            // A lost or closed connection took its subscriptions with it: nothing to undo.
-            if (isTransportUnavailable(err)) return;
-            this.logger.warn(`Unsubscribing "${channel}" failed: ${(err as Error).message}`);
-          });
-      }
-    };
+  private leave(channel: string, deliver: LocalDeliver): void {
+    const ch = this.channels.get(channel);
+    if (!ch || !ch.subscribers.delete(deliver) || ch.subscribers.size > 0) return;
+    this.channels.delete(channel);
+    ch.close();
+    const unsubscribe = ch.unsubscribe;
+    ch.unsubscribe = undefined;
+    unsubscribe
+      ?.then(
+        off => off(),
+        () => undefined, // never subscribed (the transport was away): nothing to undo
+      )
+      .catch((err: unknown) => {
+        // A lost or closed connection took its subscriptions with it: nothing to undo.
+        if (isTransportUnavailable(err)) return;
+        this.logger.warn(`Unsubscribing "${channel}" failed: ${(err as Error).message}`);
+      });
   }
 
   async onApplicationShutdown(): Promise<void> {
@@ -335,8 +361,6 @@ export class FlushHub implements OnModuleInit, OnApplicationShutdown {
     await this.transport.close?.();
   }
 }
-
-const noop = (): void => undefined;
 
 /** A transport outage becomes a 503 with `retryAfter`; anything else stays as it is. */
 const toHubError = (err: unknown): unknown =>

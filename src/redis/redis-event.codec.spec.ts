@@ -17,9 +17,22 @@ describe('Redis event codec', () => {
     expect(encodeEntry({ event: 'tick', data: 'x' })).toBe('{"event":"tick","data":"x"}');
   });
 
+  it('keeps the target key of a targeted event, and rejects one that is not a string', () => {
+    expect(encodeEntry({ data: 'x', to: 'alice' })).toBe('{"data":"x","to":"alice"}');
+    const entry = encodeEntry({ event: 'e', data: 'x', to: 'a"l\nice' });
+    expect(decodeEntry(['1-0', ['m', entry]])).toEqual({
+      id: '1-0',
+      event: 'e',
+      data: 'x',
+      to: 'a"l\nice',
+    });
+    expect(decodeMessage(announce('1-0', entry))).toMatchObject({ to: 'a"l\nice' });
+    expect(decodeEntry(['1-0', ['m', '{"data":"x","to":7}']])).toBeUndefined();
+  });
+
   it('round-trips payloads byte for byte through the stream and through Pub/Sub', () => {
     const data = 'line 1\nline 2\r\n"quoted" \\ \u2028 é 🚀 \u0000';
-    for (const message of [{ data }, { event: 'e v"ent', data }]) {
+    for (const message of [{ data }, { event: 'e v"ent', data }, { data, to: 'k' }]) {
       const entry = encodeEntry(message);
       const expected = toTransportEvent('1700000000000-3', message);
       expect(decodeEntry(['1700000000000-3', ['m', entry]])).toEqual(expected);

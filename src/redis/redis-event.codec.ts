@@ -1,16 +1,15 @@
 import type { FlushTransportEvent } from '../broadcast/flush-transport.interface.js';
 
+import type { FlushTransportMessage } from '../broadcast/flush-transport.interface.js';
+
 /**
- * How events look in Redis. A stream entry has one field, `m`, holding `{"event"?,"data"}` as
- * JSON; the publish script announces it on Pub/Sub as `{"id","event"?,"data"}` (the id spliced in
- * front). Decoding is strict: anything else is malformed and yields `undefined`.
+ * How events look in Redis. A stream entry has one field, `m`, holding `{"event"?,"data","to"?}`
+ * as JSON; the publish script announces it on Pub/Sub as `{"id","event"?,"data","to"?}` (the id
+ * spliced in front). Decoding is strict: anything else is malformed and yields `undefined`.
  */
 
-/** What `publish()` is given: an optional event name and the data. @internal */
-export interface RedisEventMessage {
-  readonly event?: string;
-  readonly data: string;
-}
+/** What `publish()` is given: an optional event name, the data, an optional target key. @internal */
+export type RedisEventMessage = FlushTransportMessage;
 
 /** The reply of the replay script, decoded. @internal */
 export interface RedisReplayReply {
@@ -22,19 +21,16 @@ export interface RedisReplayReply {
 
 const isArray = (value: unknown): value is readonly unknown[] => Array.isArray(value);
 
-/** The JSON stored in the field `m` of a stream entry: `{"event"?,"data"}`. @internal */
+/** The JSON stored in the field `m` of a stream entry: `{"event"?,"data","to"?}`. @internal */
 export const encodeEntry = (message: RedisEventMessage): string =>
-  JSON.stringify(
-    message.event === undefined
-      ? { data: message.data }
-      : { event: message.event, data: message.data },
-  );
+  JSON.stringify({ event: message.event, data: message.data, to: message.to });
 
 /** The transport event of a published message, with the id Redis assigned. @internal */
-export const toTransportEvent = (id: string, message: RedisEventMessage): FlushTransportEvent =>
-  message.event === undefined
-    ? { id, data: message.data }
-    : { id, event: message.event, data: message.data };
+export const toTransportEvent = (id: string, message: RedisEventMessage): FlushTransportEvent => {
+  const { event, data, to } = message;
+  if (to === undefined) return event === undefined ? { id, data } : { id, event, data };
+  return event === undefined ? { id, data, to } : { id, event, data, to };
+};
 
 const parseBody = (json: string): Record<string, unknown> | undefined => {
   try {
@@ -48,9 +44,11 @@ const parseBody = (json: string): Record<string, unknown> | undefined => {
 };
 
 const toEvent = (id: string, body: Record<string, unknown>): FlushTransportEvent | undefined => {
-  if (typeof body.data !== 'string') return undefined;
-  if (body.event === undefined) return { id, data: body.data };
-  return typeof body.event === 'string' ? { id, event: body.event, data: body.data } : undefined;
+  const { event, data, to } = body;
+  if (typeof data !== 'string') return undefined;
+  if (event !== undefined && typeof event !== 'string') return undefined;
+  if (to !== undefined && typeof to !== 'string') return undefined;
+  return toTransportEvent(id, { event, data, to });
 };
 
 /** An XRANGE entry `[id, [field, value, ...]]` whose field `m` is `{"event"?,"data"}`. @internal */

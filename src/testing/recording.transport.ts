@@ -1,4 +1,7 @@
-import type { FlushTransportEvent } from '../broadcast/flush-transport.interface.js';
+import type {
+  FlushTransportEvent,
+  FlushTransportMessage,
+} from '../broadcast/flush-transport.interface.js';
 import { InMemoryFlushTransport } from '../broadcast/transports/in-memory.transport.js';
 
 /**
@@ -10,7 +13,7 @@ export class RecordingFlushTransport extends InMemoryFlushTransport {
 
   override async publish(
     channel: string,
-    message: { event?: string; data: string },
+    message: FlushTransportMessage,
   ): Promise<FlushTransportEvent> {
     const event = await super.publish(channel, message);
     this.published.push({ channel, event });

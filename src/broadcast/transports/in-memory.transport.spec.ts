@@ -2,6 +2,17 @@ import { compareEventIds } from '../flush-transport.interface.js';
 import { InMemoryFlushTransport } from './in-memory.transport.js';
 
 describe('InMemoryFlushTransport', () => {
+  it('stores, delivers and replays the target key of a targeted event', async () => {
+    const t = new InMemoryFlushTransport();
+    const live: unknown[] = [];
+    await t.subscribe('c', e => live.push(e));
+    const first = await t.publish('c', { data: 'all' });
+    const targeted = await t.publish('c', { event: 'e', data: 'mine', to: 'alice' });
+    expect(targeted).toEqual({ id: targeted.id, event: 'e', data: 'mine', to: 'alice' });
+    expect(live).toEqual([first, targeted]);
+    expect(await t.replay('c', first.id)).toEqual({ status: 'ok', events: [targeted] });
+  });
+
   it('assigns increasing <ms>-<seq> ids, also within one millisecond', async () => {
     const t = new InMemoryFlushTransport();
     const ids: string[] = [];

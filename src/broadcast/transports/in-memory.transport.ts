@@ -4,8 +4,10 @@ import {
   type FlushReplayResult,
   type FlushTransport,
   type FlushTransportEvent,
+  type FlushTransportMessage,
 } from '../flush-transport.interface.js';
 import { EventIdGenerator } from '../event-id.generator.js';
+import { InMemoryFlushControlPlane } from './in-memory.control-plane.js';
 import { FlushConfigurationError } from '../../flush.errors.js';
 import { INVALID_TRANSPORT_OPTION } from '../../flush.messages.js';
 import {
@@ -31,6 +33,13 @@ export interface InMemoryFlushTransportOptions {
 interface StoredEvent extends FlushTransportEvent {
   readonly at: number;
 }
+
+/** The event as delivered: only the fields it has (no `at`, no undefined keys). */
+const eventOf = (id: string, message: FlushTransportMessage): FlushTransportEvent => {
+  const { event, data, to } = message;
+  if (to === undefined) return event === undefined ? { id, data } : { id, event, data };
+  return event === undefined ? { id, data, to } : { id, event, data, to };
+};
 
 /** A bounded ring of the newest events of one channel. */
 class ChannelLog {
@@ -93,8 +102,8 @@ class ChannelLog {
   private slice(from: number): FlushTransportEvent[] {
     const out: FlushTransportEvent[] = [];
     for (let i = from; i < this.size; i++) {
-      const { id, event, data } = this.at(i);
-      out.push(event === undefined ? { id, data } : { id, event, data });
+      const stored = this.at(i);
+      out.push(eventOf(stored.id, stored));
     }
     return out;
   }
@@ -110,6 +119,8 @@ class ChannelLog {
  * @publicApi
  */
 export class InMemoryFlushTransport implements FlushTransport {
+  /** Leases, single-use values and broadcasts inside this process. */
+  readonly control = new InMemoryFlushControlPlane();
   private readonly channels = new Map<string, ChannelLog>();
   private readonly ids = new EventIdGenerator();
   private historySize: number;
@@ -144,23 +155,13 @@ export class InMemoryFlushTransport implements FlushTransport {
     return log;
   }
 
-  publish(
-    channel: string,
-    message: { event?: string; data: string },
-  ): Promise<FlushTransportEvent> {
+  publish(channel: string, message: FlushTransportMessage): Promise<FlushTransportEvent> {
     const now = Date.now();
     const id = this.ids.next(now);
-    const stored: StoredEvent =
-      message.event === undefined
-        ? { id, data: message.data, at: now }
-        : { id, event: message.event, data: message.data, at: now };
+    const delivered = eventOf(id, message);
     const log = this.log(channel, true);
-    log.append(stored);
+    log.append({ ...delivered, at: now });
     if (this.historyMaxAgeMs !== false) log.evictOlderThan(now - this.historyMaxAgeMs);
-    const delivered: FlushTransportEvent =
-      message.event === undefined
-        ? { id, data: message.data }
-        : { id, event: message.event, data: message.data };
     for (const listener of log.listeners) listener(delivered);
     if (log.idle) this.channels.delete(channel);
     return Promise.resolve(delivered);
@@ -193,6 +194,6 @@ export class InMemoryFlushTransport implements FlushTransport {
 
   close(): Promise<void> {
     this.channels.clear();
-    return Promise.resolve();
+    return this.control.close();
   }
 }
