@@ -98,6 +98,28 @@ export default tseslint.config(
     },
   },
   {
+    // The wire formats with an ending of their own: pure frame builders on top of the core.
+    files: ['src/formats/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['@nestjs/*'],
+              message: 'src/formats builds frames without NestJS; the interceptor wires it in.',
+            },
+            {
+              group: ['../*', '!../sse', '!../ndjson', '!../writer', '!../flush.errors.js'],
+              message:
+                'src/formats depends inward only: src/sse, src/ndjson, src/writer, flush.errors.',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
     files: ['test/**/*.ts', 'sample/**/*.ts', 'bench/**/*.ts', 'src/**/*.spec.ts'],
     rules: {
       '@typescript-eslint/no-non-null-assertion': 'off',

@@ -44,12 +44,16 @@ import {
   type FlushStreamContext,
 } from '../flush-stream.context.js';
 import {
+  controlEnding,
   createStreamWriter,
+  endStream,
   failStream,
   openStream,
   statusOf,
+  webResponseRequest,
   type StreamRequest,
 } from './flush-stream.response.js';
+import { isWebResponse } from '../formats/web-response.passthrough.js';
 import {
   appForRequest,
   enterStream,
@@ -134,6 +138,7 @@ export class FlushInterceptor implements NestInterceptor {
     const streamContext = this.controls.createContext(req, plan.name);
     bindStreamToRequest(rawReq, streamContext);
     if (req !== rawReq) bindStreamToRequest(req, streamContext);
+    const session = plan.session?.();
     const stream: StreamRequest = {
       plan,
       res,
@@ -141,8 +146,9 @@ export class FlushInterceptor implements NestInterceptor {
       rawReq,
       rawRes,
       initialStatus: statusOf(res),
-      encode: trackPosition(plan.encoder(), streamContext),
+      encode: trackPosition(session?.encode ?? plan.encoder(), streamContext),
       context: streamContext,
+      session,
     };
     // The handler, its producer and the hub subscriptions run in the stream's context.
     return new Observable<unknown>(subscriber =>
@@ -216,7 +222,7 @@ export class FlushInterceptor implements NestInterceptor {
       else if (events) {
         // Completed before the headers went out: they go first.
         if (!opened && !openStream(stream, events)) return;
-        events.end();
+        endStream(stream, events);
       }
       subscriber.next(undefined);
       subscriber.complete();
@@ -289,7 +295,9 @@ export class FlushInterceptor implements NestInterceptor {
   /** Settles the handler's result, opens the stream and pumps the source until it ends. */
   private async start(stream: StreamRequest, value: unknown, release: () => void): Promise<void> {
     // An async handler's errors still get a real status: nothing is sent before it settles.
-    const source: unknown = await value;
+    let source: unknown = await value;
+    // A web Response: its status, headers and body pass through.
+    if (isWebResponse(source)) ({ stream, body: source } = webResponseRequest(stream, source));
     if (isClosed(stream.rawReq, stream.rawRes)) {
       release();
       return releaseSource(source);
@@ -350,7 +358,7 @@ export class FlushInterceptor implements NestInterceptor {
     this.controlEnds(stream, writer, admission);
     try {
       await pumping;
-      writer.end();
+      endStream(stream, writer);
     } catch (err) {
       failStream(this.logger, err, stream, writer);
     } finally {
@@ -390,7 +398,9 @@ export class FlushInterceptor implements NestInterceptor {
   ): void {
     admission.opened((event, data, retryMs) =>
       writer.end(
-        controlEndFrame(stream.plan.format, event, data, stream.context.position, retryMs),
+        stream.session
+          ? controlEnding(stream.session, event)
+          : controlEndFrame(stream.plan.format, event, data, stream.context.position, retryMs),
       ),
     );
   }

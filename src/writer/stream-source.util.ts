@@ -121,12 +121,30 @@ const pumpObservable = (
     if (settled) subscription.unsubscribe();
   });
 
+/**
+ * The iterator a source is read through. A web ReadableStream is read through its reader: its
+ * async iterator's `return()` waits for the read in progress, which an upstream gone quiet never
+ * settles, while `reader.cancel()` ends that read at once and cancels the stream.
+ */
+const openAsyncSource = (source: AsyncIterable<unknown>): AsyncIterator<unknown> => {
+  const getReader = (source as Partial<ReadableStream<unknown>>).getReader;
+  if (typeof getReader !== 'function') return source[Symbol.asyncIterator]();
+  const reader = getReader.call(source) as ReadableStreamDefaultReader<unknown>;
+  return {
+    next: () => reader.read() as Promise<IteratorResult<unknown>>,
+    return: async () => {
+      await reader.cancel();
+      return { done: true, value: undefined };
+    },
+  };
+};
+
 const pumpAsyncIterable = async (
   source: AsyncIterable<unknown>,
   writer: PumpSink,
   encode: FrameEncoder,
 ): Promise<void> => {
-  const iterator = source[Symbol.asyncIterator]();
+  const iterator = openAsyncSource(source);
   let finished = false;
   // Stops the producer as soon as the client leaves, also while next() is pending: a Readable is
   // destroyed, a ReadableStream cancelled; a generator runs its finally at its next yield.
@@ -141,9 +159,12 @@ const pumpAsyncIterable = async (
   };
   const cancelOnClose = writer.onClose(stop);
   if (finished) return;
+  let reading = false;
   try {
     for (;;) {
+      reading = true;
       const step = await iterator.next();
+      reading = false;
       if (finished) return;
       if (step.done) {
         finished = true;
@@ -155,7 +176,9 @@ const pumpAsyncIterable = async (
   } catch (err) {
     if (err instanceof StreamClosedError) return stop();
     if (finished) return; // an error after the client left (e.g. a destroyed stream) is no failure
-    finished = true; // a throwing iterator is finished already
+    // A throwing iterator is finished already; one whose item the encoder refused is stopped.
+    if (reading) finished = true;
+    else stop();
     throw err;
   } finally {
     cancelOnClose();
