@@ -28,6 +28,7 @@ import {
 import { pumpSource, releaseSource, unwrapStreamSource } from '../writer/stream-source.util.js';
 import type { StreamWriter, StreamWriterHooks } from '../writer/stream.writer.js';
 import { FlushResult } from './flush-result.js';
+import { runAwareSession, runErrorForFormat } from './run-format.adapter.js';
 import {
   controlEndFrame,
   planRoute,
@@ -82,8 +83,9 @@ const trackPosition =
 const toExceptionFilters =
   (stream: StreamRequest, subscriber: Subscriber<unknown>) =>
   (err: unknown): void => {
-    setErrorResponseHeaders(stream.rawRes, err);
-    subscriber.error(err);
+    const answer = runErrorForFormat(stream.plan.format, err);
+    setErrorResponseHeaders(stream.rawRes, answer);
+    subscriber.error(answer);
   };
 
 /**
@@ -138,7 +140,8 @@ export class FlushInterceptor implements NestInterceptor {
     const streamContext = this.controls.createContext(req, plan.name);
     bindStreamToRequest(rawReq, streamContext);
     if (req !== rawReq) bindStreamToRequest(req, streamContext);
-    const session = plan.session?.();
+    const made = plan.session?.();
+    const session = made && runAwareSession(made);
     const stream: StreamRequest = {
       plan,
       res,
