@@ -363,6 +363,7 @@ function boardLog(kind, channel, event, rev, cursor) {
   const list = $('board-events');
   list.prepend(li);
   while (list.children.length > KEPT_LOG) list.lastElementChild.remove();
+  return li;
 }
 
 function renderBoardCheck() {
@@ -428,13 +429,15 @@ function onBoardSnapshot(event) {
   board.snapshotRev = { ...snapshot.rev };
   board.rev = { ...snapshot.rev };
   onBoardEvent(event.lastEventId);
-  boardLog(
+  const row = boardLog(
     'snapshot',
     'snapshot',
     `${snapshot.orders.length} orders · orders #${snapshot.rev.orders} · alerts #${snapshot.rev.alerts}`,
     undefined,
     event.lastEventId,
   );
+  row.dataset.revOrders = String(snapshot.rev.orders);
+  row.dataset.revAlerts = String(snapshot.rev.alerts);
   renderOrders();
   renderAlerts();
 }
