@@ -1,6 +1,7 @@
 // The sample's order board in a real browser: headless Chromium (the system's /usr/bin/chromium)
 // drives the page's own EventSource against the sample's AppModule. One stream reads two channels
 // (`orders`, `alerts`) with a snapshot first; a browser (its cookie) may hold 3 board streams.
+import { expect } from '@jest/globals';
 import type { INestApplication } from '@nestjs/common';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { AppModule } from '../sample/app.module.js';
@@ -20,6 +21,7 @@ import {
   screenshotsDir,
 } from './utils/chromium.js';
 import { subscriberCount, subscribers } from './utils/hub.js';
+import { parseJson } from './utils/json.js';
 import { platforms, startApp } from './utils/platforms.js';
 import { waitFor } from './utils/wait.js';
 
@@ -44,7 +46,10 @@ const boardState = (page: Page, state: string, timeout = 10000) =>
 const pageOrders = (page: Page): Promise<Record<string, string>> =>
   page.$$eval('[data-testid="board-order"]', rows =>
     Object.fromEntries(
-      rows.map(r => [r.getAttribute('data-order-id'), r.getAttribute('data-status')]),
+      rows.map((r): [string, string] => [
+        r.getAttribute('data-order-id') ?? '',
+        r.getAttribute('data-status') ?? '',
+      ]),
     ),
   );
 
@@ -99,7 +104,9 @@ describeWithChromium('sample-controls')('sample order board in headless Chromium
     const snapshotRows = (on = page) =>
       on.locator(`${byTestId('board-event')}[data-kind="snapshot"]`);
     const shot = (name: string, on = page) =>
-      on.screenshot({ path: `${screenshotsDir()}sample-board-${platform}-${name}.png` });
+      on
+        .locator(byTestId('board-panel'))
+        .screenshot({ path: `${screenshotsDir()}sample-board-${platform}-${name}.png` });
 
     const state = async (): Promise<BoardSnapshot> => {
       const body = (await (await fetch(`${base}/api/board/state`)).json()) as {
@@ -283,7 +290,7 @@ describeWithChromium('sample-controls')('sample order board in headless Chromium
       expect(await text('board-cap-limit', extra)).toBe('3');
       expect(await text('board-cap-retry-after', extra)).toBe('5');
       expect(Number(await text('board-cap-seconds', extra))).toBeLessThanOrEqual(5);
-      expect(JSON.parse(await text('board-cap-body', extra))).toEqual({
+      expect(parseJson(await text('board-cap-body', extra))).toEqual({
         statusCode: 429,
         error: 'Too Many Requests',
         message: expect.stringContaining('at most 3 per client'),
