@@ -3,8 +3,7 @@
 // (`orders`, `alerts`) with a snapshot first; a browser (its cookie) may hold 3 board streams.
 import { expect } from '@jest/globals';
 import type { INestApplication } from '@nestjs/common';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { AppModule } from '../sample/app.module.js';
+import type { BrowserContext, Page } from 'playwright-core';
 import { BOARD_STREAMS_PER_BROWSER } from '../sample/board/board.controller.js';
 import {
   ALERTS_CHANNEL,
@@ -13,16 +12,11 @@ import {
   type BoardSnapshot,
 } from '../sample/board/board.service.js';
 import { compareEventIds, parseFlushCursor } from '../src/index.js';
-import { baseUrl } from '../src/testing/index.js';
-import {
-  byTestId,
-  describeWithChromium,
-  launchChromium,
-  screenshotsDir,
-} from './utils/chromium.js';
+import { byTestId, describeWithChromium, screenshotsDir, useChromium } from './utils/chromium.js';
 import { subscriberCount, subscribers } from './utils/hub.js';
 import { parseJson } from './utils/json.js';
-import { platforms, startApp } from './utils/platforms.js';
+import { platforms } from './utils/platforms.js';
+import { openSamplePage, type SamplePage } from './utils/sample-page.js';
 import { waitFor } from './utils/wait.js';
 
 /** Per test and hook (the e2e project's `testTimeout` is not applied per project by Jest). */
@@ -74,19 +68,7 @@ const expectOnceInOrder = (rows: LogRow[], from: number) => {
 };
 
 describeWithChromium('sample-controls')('sample order board in headless Chromium', () => {
-  let browser: Browser;
-  const redisUrl = process.env.REDIS_URL;
-
-  beforeAll(async () => {
-    // The in-memory transport, whatever the environment says: the page test is about the page.
-    delete process.env.REDIS_URL;
-    browser = await launchChromium();
-  }, TIMEOUT);
-
-  afterAll(async () => {
-    await browser?.close();
-    if (redisUrl !== undefined) process.env.REDIS_URL = redisUrl;
-  }, TIMEOUT);
+  const browser = useChromium(TIMEOUT);
 
   describe.each(platforms)('on %s', platform => {
     let app: INestApplication;
@@ -94,7 +76,7 @@ describeWithChromium('sample-controls')('sample order board in headless Chromium
     /** One browser: its pages share the cookie that keys the board streams. */
     let context: BrowserContext;
     let page: Page;
-    const pageErrors: string[] = [];
+    let pageErrors: string[] = [];
 
     const text = (id: string, on = page) => on.locator(byTestId(id)).innerText();
     const logRow = (channel: string, channelId: string, on = page) =>
@@ -146,22 +128,14 @@ describeWithChromium('sample-controls')('sample order board in headless Chromium
       expect(await text('board-duplicates', on)).toBe('0');
     };
 
+    let sample: SamplePage | undefined;
+
     beforeAll(async () => {
-      app = await startApp(platform, [AppModule]);
-      base = baseUrl(app);
-      context = await browser.newContext({ viewport: { width: 1440, height: 1000 } });
-      page = await context.newPage();
-      page.on('pageerror', err => pageErrors.push(err.message));
-      page.on('console', msg => {
-        if (msg.type() === 'error') pageErrors.push(msg.text());
-      });
-      await page.goto(`${base}/`, { waitUntil: 'load' });
+      sample = await openSamplePage(browser(), platform);
+      ({ app, base, context, page, errors: pageErrors } = sample);
     }, TIMEOUT);
 
-    afterAll(async () => {
-      await context?.close();
-      await app?.close();
-    }, TIMEOUT);
+    afterAll(() => sample?.close(), TIMEOUT);
 
     it(
       'renders the snapshot first, then applies every live change once, in order',
@@ -300,7 +274,7 @@ describeWithChromium('sample-controls')('sample order board in headless Chromium
       await shot('capped', extra);
 
       // Another browser has its own cookie, so its own streams.
-      const other = await browser.newPage();
+      const other = await browser().newPage();
       await other.goto(`${base}/?only=board`, { waitUntil: 'load' });
       await boardState(other, 'live');
       expect(await text('board-key', other)).not.toBe(await text('board-key'));

@@ -3,19 +3,13 @@
 // EventSource and fetch() readers are what is tested, under the sample's global envelope and
 // timeout interceptors.
 import type { INestApplication } from '@nestjs/common';
-import type { Browser, Page } from 'playwright-core';
-import { AppModule } from '../sample/app.module.js';
+import type { Page } from 'playwright-core';
 import { CHAT_CHANNEL } from '../sample/chat/chat.controller.js';
 import { compareEventIds, isEventId } from '../src/index.js';
-import { baseUrl } from '../src/testing/index.js';
-import {
-  byTestId,
-  describeWithChromium,
-  launchChromium,
-  screenshotsDir,
-} from './utils/chromium.js';
+import { byTestId, describeWithChromium, screenshotsDir, useChromium } from './utils/chromium.js';
 import { subscribers } from './utils/hub.js';
-import { platforms, startApp } from './utils/platforms.js';
+import { platforms } from './utils/platforms.js';
+import { openSamplePage, type SamplePage } from './utils/sample-page.js';
 import { waitFor } from './utils/wait.js';
 
 /** Per test and hook (the e2e project's `testTimeout` is not applied per project by Jest). */
@@ -28,25 +22,13 @@ const expectIncreasing = (ids: string[]) => {
 };
 
 describeWithChromium('sample-page')('sample page in headless Chromium', () => {
-  let browser: Browser;
-  const redisUrl = process.env.REDIS_URL;
-
-  beforeAll(async () => {
-    // The in-memory transport, whatever the environment says: the page test is about the page.
-    delete process.env.REDIS_URL;
-    browser = await launchChromium();
-  }, TIMEOUT);
-
-  afterAll(async () => {
-    await browser?.close();
-    if (redisUrl !== undefined) process.env.REDIS_URL = redisUrl;
-  }, TIMEOUT);
+  const browser = useChromium(TIMEOUT);
 
   describe.each(platforms)('on %s', platform => {
     let app: INestApplication;
     let base: string;
     let page: Page;
-    const pageErrors: string[] = [];
+    let pageErrors: string[] = [];
 
     const text = (id: string) => page.locator(byTestId(id)).innerText();
     const shot = (name: string) =>
@@ -55,21 +37,14 @@ describeWithChromium('sample-page')('sample page in headless Chromium', () => {
         fullPage: true,
       });
 
+    let sample: SamplePage | undefined;
+
     beforeAll(async () => {
-      app = await startApp(platform, [AppModule]);
-      base = baseUrl(app);
-      page = await browser.newPage({ viewport: { width: 1440, height: 1000 } });
-      page.on('pageerror', err => pageErrors.push(err.message));
-      page.on('console', msg => {
-        if (msg.type() === 'error') pageErrors.push(msg.text());
-      });
-      await page.goto(`${base}/`, { waitUntil: 'load' });
+      sample = await openSamplePage(browser(), platform);
+      ({ app, base, page, errors: pageErrors } = sample);
     }, TIMEOUT);
 
-    afterAll(async () => {
-      await page?.close();
-      await app?.close();
-    }, TIMEOUT);
+    afterAll(() => sample?.close(), TIMEOUT);
 
     it(
       'serves the page and its assets, and JSON routes stay enveloped',

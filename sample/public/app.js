@@ -236,21 +236,32 @@ function connectChat(resumeFrom) {
   };
 }
 
-function toggleChatConnection() {
-  const button = $('chat-drop');
-  if (button.dataset.action === 'drop') {
-    chat.source?.close();
-    chat.source = undefined;
-    setStatus($('chat-status'), 'offline');
-    $('chat-offline-hint').hidden = false;
-    button.dataset.action = 'resume';
-    button.textContent = 'Reconnect & resume';
-  } else {
-    $('chat-offline-hint').hidden = true;
-    button.dataset.action = 'drop';
-    button.textContent = 'Drop connection';
-    connectChat(chat.lastId);
+/**
+ * A panel's Drop connection / Reconnect & resume button (`<name>-drop`), with its status pill and
+ * offline hint: `drop()` closes the panel's EventSource, `resume()` opens it again from its last id.
+ */
+function toggleConnection(name, drop, resume) {
+  const button = $(`${name}-drop`);
+  const dropping = button.dataset.action === 'drop';
+  if (dropping) {
+    drop();
+    setStatus($(`${name}-status`), 'offline');
   }
+  $(`${name}-offline-hint`).hidden = !dropping;
+  button.dataset.action = dropping ? 'resume' : 'drop';
+  button.textContent = dropping ? 'Reconnect & resume' : 'Drop connection';
+  if (!dropping) resume();
+}
+
+function toggleChatConnection() {
+  toggleConnection(
+    'chat',
+    () => {
+      chat.source?.close();
+      chat.source = undefined;
+    },
+    () => connectChat(chat.lastId),
+  );
 }
 
 async function sendChat(event) {
@@ -576,22 +587,16 @@ function clearBoardRetry() {
 }
 
 function toggleBoardConnection() {
-  const button = $('board-drop');
-  if (button.dataset.action === 'drop') {
-    clearBoardRetry();
-    board.source?.close();
-    board.source = undefined;
-    $('board-cap').hidden = true;
-    setStatus($('board-status'), 'offline');
-    $('board-offline-hint').hidden = false;
-    button.dataset.action = 'resume';
-    button.textContent = 'Reconnect & resume';
-  } else {
-    $('board-offline-hint').hidden = true;
-    button.dataset.action = 'drop';
-    button.textContent = 'Drop connection';
-    connectBoard();
-  }
+  toggleConnection(
+    'board',
+    () => {
+      clearBoardRetry();
+      board.source?.close();
+      board.source = undefined;
+      $('board-cap').hidden = true;
+    },
+    connectBoard,
+  );
 }
 
 async function boardPost(path, body) {

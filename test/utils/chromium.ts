@@ -36,5 +36,28 @@ export const launchChromium = (): Promise<Browser> =>
     ],
   });
 
+/**
+ * Registers the hooks of a page suite: Chromium launched before it and closed after, and the
+ * sample on the in-memory transport, whatever REDIS_URL says (the page tests are about the page).
+ * Returns the browser, for use inside tests and nested hooks.
+ */
+export const useChromium = (timeout: number): (() => Browser) => {
+  let browser: Browser | undefined;
+  const redisUrl = process.env.REDIS_URL;
+  beforeAll(async () => {
+    delete process.env.REDIS_URL;
+    browser = await launchChromium();
+  }, timeout);
+  afterAll(async () => {
+    await browser?.close();
+    if (redisUrl !== undefined) process.env.REDIS_URL = redisUrl;
+  }, timeout);
+  return () => {
+    if (!browser)
+      throw new Error('Chromium is not launched yet (use the browser in tests or hooks)');
+    return browser;
+  };
+};
+
 /** The selector of an element by its `data-testid`. */
 export const byTestId = (id: string): string => `[data-testid="${id}"]`;
