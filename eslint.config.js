@@ -72,6 +72,27 @@ export default tseslint.config(
     },
   },
   {
+    // Capabilities depend inward (STYLE.md 3.2): the hub and the transports know nothing of
+    // controls/ (caps, lifetime, revocation, tickets); they offer seams (the control plane, the
+    // ticket redeemer) that controls/ implements or uses.
+    files: ['src/broadcast/**/*.ts', 'src/redis/**/*.ts'],
+    ignores: ['src/**/*.spec.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['**/controls/*'],
+              message:
+                'src/broadcast and src/redis do not import src/controls: define a seam in broadcast/ instead.',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
     files: ['test/**/*.ts', 'sample/**/*.ts', 'bench/**/*.ts', 'src/**/*.spec.ts'],
     rules: {
       '@typescript-eslint/no-non-null-assertion': 'off',

@@ -43,7 +43,7 @@ const args = parseArgs();
 const quick = Boolean(args.quick);
 const only = args.only
   ? String(args.only).toUpperCase().split(',')
-  : ['A', 'B', 'C', 'D', 'E', 'F', 'G'];
+  : ['A', 'B', 'C', 'D', 'E', 'F', 'G', 'H'];
 const runs = Number(args.runs ?? (quick ? 1 : 3));
 const profile = Boolean(args.profile);
 
@@ -158,6 +158,11 @@ export const SERVERS = {
     ours: true,
     ...nestApp('hub-flush', 'fastify'),
   },
+  'hub-sse-controls': {
+    label: 'FlushHub + @Sse() express, with maxStreamsPerKey and maxLifetimeMs',
+    ours: true,
+    ...nestApp('hub-sse', 'express', ['--controls=1']),
+  },
   'hub-sse-10ch': {
     label: 'FlushHub + @Sse() express, 10 channels per stream',
     ours: true,
@@ -193,6 +198,7 @@ const SCENARIO_SERVERS = {
   ],
   D: ['hub-flush', 'hub-sse'],
   G: ['hub-sse', 'hub-sse-10ch'],
+  H: ['hub-sse', 'hub-sse-controls'],
 };
 const EXCLUSION_VARIANTS = [
   {
@@ -424,13 +430,34 @@ const scenarioA = async () => {
   };
 };
 
-const scenarioB = async () => {
+const scenarioB = () => fanoutRuns('B', SCENARIO_SERVERS.B);
+
+/**
+ * H: the fan-out of B on hub + @Sse() with a cap and a lifetime configured against the same
+ * server without them (issue 18 target: CPU within 3 %).
+ */
+const scenarioH = async () => {
+  const result = await fanoutRuns('H', SCENARIO_SERVERS.H);
+  for (const phase of result.phases) {
+    const ratios = phase.runs.map(run =>
+      ratio(run['hub-sse-controls']?.cpuPercent, run['hub-sse']?.cpuPercent),
+    );
+    phase.cpuRatio = median(ratios.filter(x => typeof x === 'number'));
+    log(
+      `[${elapsed()}] H ${phase.rate}/s: CPU with controls / without = ${fmt(phase.cpuRatio, 3)}x`,
+    );
+  }
+  return result;
+};
+
+/** Fan-out runs (B, H) on `ids`: per phase, per run, each server's figures. */
+const fanoutRuns = async (scenario, ids) => {
   const { clients, phases } = CONFIG.fanout;
   const phaseArg = phases.map(p => `${p.rate}x${p.duration}`).join(',');
   const out = phases.map(() => []);
   for (let r = 0; r < runs; r++) {
     const perPhase = phases.map(() => ({}));
-    for (const id of rotate(SCENARIO_SERVERS.B, r)) {
+    for (const id of rotate(ids, r)) {
       const result = await measure(id, SERVERS[id], {
         client: 'fanout.mjs',
         clientArgs: [`--clients=${clients}`, `--phases=${phaseArg}`],
@@ -448,7 +475,7 @@ const scenarioB = async () => {
             };
         const x = perPhase[i][id];
         log(
-          `[${elapsed()}] B run ${r + 1} ${id} ${p.rate}/s: CPU ${fmt(x.cpuPercent, 1)} %, p99 ${fmt(x.p99, 1)} ms, lost ${x.lost ?? '?'} ${x.error ?? ''}`,
+          `[${elapsed()}] ${scenario} run ${r + 1} ${id} ${p.rate}/s: CPU ${fmt(x.cpuPercent, 1)} %, p99 ${fmt(x.p99, 1)} ms, lost ${x.lost ?? '?'} ${x.error ?? ''}`,
         );
       });
     }
@@ -461,7 +488,7 @@ const scenarioB = async () => {
       ...p,
       clients,
       runs: out[i],
-      summary: summarize(out[i], SCENARIO_SERVERS.B, metrics),
+      summary: summarize(out[i], ids, metrics),
     })),
   };
 };
@@ -1009,6 +1036,7 @@ const main = async () => {
     E: scenarioE,
     F: scenarioF,
     G: scenarioG,
+    H: scenarioH,
   };
   const watchdog = setTimeout(() => {
     log(

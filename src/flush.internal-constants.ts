@@ -15,5 +15,8 @@ export const FLUSH_REQUEST_CONTEXT = Symbol.for('nestjs-flush:request-context');
 export const FLUSH_WRAPPED = Symbol.for('nestjs-flush:wrapped');
 /** @internal Pre-encoded SSE frame carried by hub events (encode once, write many). */
 export const FLUSH_FRAME = Symbol.for('nestjs-flush:frame');
-/** @internal The control plane in use: the transport's, or one local to this instance. */
+/**
+ * @internal Injection token of the control plane in use: the transport's `control`, or one in
+ * memory when the transport has none.
+ */
 export const FLUSH_CONTROL_PLANE = Symbol('FLUSH:CONTROL_PLANE');

@@ -68,6 +68,18 @@ export const NEST_INTERNALS_CHANGED = (missing: readonly string[]) =>
   `Streaming routes are served by Nest itself and global interceptors are NOT excluded from them. ` +
   `Wrap such interceptors with StreamAware(MyInterceptor), or check isStreamingRoute(context) in them, and report the NestJS version to nestjs-flush.`;
 
+export const INVALID_CONTROL_ARGUMENT = (
+  method: string,
+  argument: string,
+  got: unknown,
+  expected: string,
+) =>
+  `FlushControlPlane.${method}(): "${argument}" must be ${expected}; received ${describeValue(got)}.`;
+
+export const NO_CONTROL_PLANE = (transport: string) =>
+  `The transport ${transport} has no control plane: stream caps, revocation and tickets hold on this instance only. ` +
+  `Give the transport a "control" (FlushControlPlane), or use RedisFlushTransport for many instances.`;
+
 export const FLUSH_MODULE_TWICE = (count: number, importers: readonly string[]) =>
   `FlushModule is imported ${count} times in this application ` +
   `(FlushModule.forRoot()/forRootAsync() in the imports of ${importers.join(' and ') || 'dynamic modules'}): ` +

@@ -1,6 +1,9 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import { FlushHub } from './broadcast/flush.hub.js';
+import { FLUSH_TICKET_REDEEMER } from './broadcast/flush-ticket-redeemer.interface.js';
 import { FlushTransport } from './broadcast/flush-transport.interface.js';
+import { FlushTickets } from './controls/flush-tickets.service.js';
+import { FLUSH_CONTROL_PLANE, FLUSH_RESOLVED_OPTIONS } from './flush.internal-constants.js';
 import { FlushMetrics } from './flush.metrics.js';
 import { ConfigurableModuleClass } from './flush.module-definition.js';
 import type { FlushModuleOptions, FlushOptionsFactory } from './flush-module-options.interface.js';
@@ -11,7 +14,6 @@ import { FlushRawStreamInterceptor } from './interceptors/flush-raw-stream.inter
 import { FlushInterceptorExclusion } from './interceptors/interceptor-exclusion.service.js';
 import { FlushConnections } from './shutdown/flush-connections.service.js';
 import { FlushStreamControls } from './controls/flush-stream-controls.service.js';
-import { FLUSH_CONTROL_PLANE, FLUSH_RESOLVED_OPTIONS } from './flush.internal-constants.js';
 
 /**
  * Options of `FlushModule.forRootAsync()`: one of `useFactory` (with `inject`), `useClass` or
@@ -45,6 +47,8 @@ export interface FlushModuleAsyncOptions extends Pick<ModuleMetadata, 'imports'>
     FlushConnections,
     FlushStreamControls,
     FlushHub,
+    FlushTickets,
+    { provide: FLUSH_TICKET_REDEEMER, useExisting: FlushTickets },
     FlushInterceptor,
     FlushRawStreamInterceptor,
     FlushInterceptorExclusion,
@@ -57,6 +61,7 @@ export interface FlushModuleAsyncOptions extends Pick<ModuleMetadata, 'imports'>
     FlushConnections,
     FlushStreamControls,
     FlushHub,
+    FlushTickets,
     FlushInterceptor,
     FlushRawStreamInterceptor,
   ],

@@ -1,9 +1,10 @@
-import type { Provider } from '@nestjs/common';
+import { Logger, type Provider } from '@nestjs/common';
 import { ModulesContainer } from '@nestjs/core';
 import { FlushTransport } from './broadcast/flush-transport.interface.js';
-import { InMemoryFlushTransport } from './broadcast/transports/in-memory.transport.js';
 import { InMemoryFlushControlPlane } from './broadcast/transports/in-memory.control-plane.js';
+import { InMemoryFlushTransport } from './broadcast/transports/in-memory.transport.js';
 import { FLUSH_CONTROL_PLANE, FLUSH_RESOLVED_OPTIONS } from './flush.internal-constants.js';
+import { NO_CONTROL_PLANE } from './flush.messages.js';
 import { FlushMetrics } from './flush.metrics.js';
 import {
   FLUSH_GIVEN_OPTIONS,
@@ -86,9 +87,17 @@ export const flushProviders: Provider[] = [
     inject: [FLUSH_RESOLVED_OPTIONS],
   },
   {
-    // The transport's control plane, shared by every instance on it; else one for this app.
+    // Caps, revocation and tickets coordinate through the transport's control plane; a custom
+    // transport without one still works, per instance, and the bootstrap log says so.
     provide: FLUSH_CONTROL_PLANE,
-    useFactory: (transport: FlushTransport) => transport.control ?? new InMemoryFlushControlPlane(),
+    useFactory: (transport: FlushTransport) => {
+      if (transport.control) return transport.control;
+      const name = (transport as { constructor?: { name?: string } }).constructor?.name;
+      new Logger('FlushModule').warn(
+        NO_CONTROL_PLANE(name && name !== 'Object' ? name : 'given in the options'),
+      );
+      return new InMemoryFlushControlPlane();
+    },
     inject: [FlushTransport],
   },
 ];

@@ -35,6 +35,11 @@ export {
 } from './broadcast/flush-cursor.js';
 export { FlushHubEvent } from './broadcast/flush-hub-event.js';
 export {
+  FlushTickets,
+  type FlushTicket,
+  type FlushTicketOptions,
+} from './controls/flush-tickets.service.js';
+export {
   FlushTransport,
   compareEventIds,
   isEventId,
@@ -49,6 +54,8 @@ export {
   InMemoryFlushTransport,
   type InMemoryFlushTransportOptions,
 } from './broadcast/transports/in-memory.transport.js';
+export type { FlushControlPlane, FlushLease } from './broadcast/flush-control-plane.interface.js';
+export { InMemoryFlushControlPlane } from './broadcast/transports/in-memory.control-plane.js';
 export type {
   FlushAuthorizeFn,
   FlushAuthorizeRule,
@@ -70,5 +77,3 @@ export {
   FlushTooManyStreamsError,
 } from './controls/flush-too-many-streams.error.js';
 export type { FlushExpiresAtFn } from './flush-module-options.interface.js';
-export type { FlushControlPlane, FlushLease } from './broadcast/flush-control-plane.interface.js';
-export { InMemoryFlushControlPlane } from './broadcast/transports/in-memory.control-plane.js';

@@ -116,6 +116,21 @@ describe.each(platforms)('stream controls (%s)', platform => {
       await opened(open('/controls/idle', as('f')));
     });
 
+    it('holds on @StreamingRoute() routes too: 429 before the handler writes, the end on revocation', async () => {
+      const first = await opened(open('/controls/raw', as('r')));
+      await opened(open('/controls/raw', as('r')));
+      expectTooMany(await rawRequest(app, '/controls/raw', { headers: as('r') }), 2);
+      await app.get(FlushHub).disconnect({ key: 'r' });
+      await first.done;
+      expect(first.body).toBe('open\n');
+      await waitFor(async () => {
+        const next = openStream(app, '/controls/raw', as('r'));
+        await next.responded();
+        streams.push(next);
+        return next.status === 200;
+      }, 'the slots of the revoked raw streams');
+    });
+
     it('takes @FlushLimits() of the route over the class over the module', async () => {
       await opened(open('/controls/one-per-key', as('g')));
       expectTooMany(await rawRequest(app, '/controls/one-per-key', { headers: as('g') }), 1);
@@ -244,6 +259,33 @@ describe.each(platforms)('stream controls: a failing streamKey or expiresAt (%s)
         expect(answer.headers['content-type']).toMatch(/json/);
       }
       expect(logger.lines.filter(l => l.includes('"streamKey" threw'))).toHaveLength(1);
+    } finally {
+      await app.close();
+    }
+  });
+
+  it('answers 500 before any byte for an expiresAt that throws or returns a non-time, logged once per route', async () => {
+    const logger = recordingLogger();
+    const app = await startApp(
+      platform,
+      [
+        controlsApp({
+          expiresAt: (req: { headers: Record<string, string | undefined> }) => {
+            if (req.headers['x-bad'] === 'throw') throw new Error('no token');
+            return req.headers['x-bad'] as unknown as number; // a string: not a time
+          },
+        }),
+      ],
+      a => a.useLogger(logger),
+    );
+    try {
+      for (const bad of ['throw', 'throw', 'soon', 'soon']) {
+        const answer = await rawRequest(app, '/controls/short', { headers: { 'x-bad': bad } });
+        expect(answer.status).toBe(500);
+        expect(answer.headers['content-type']).not.toMatch(/event-stream/);
+      }
+      // One line per route and option, whatever the failure.
+      expect(logger.lines.filter(l => l.includes('expiresAt'))).toHaveLength(1);
     } finally {
       await app.close();
     }

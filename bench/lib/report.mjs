@@ -13,6 +13,9 @@ const ms = v => (typeof v === 'number' && Number.isFinite(v) ? `${v.toFixed(2)} 
 const pct = (v, digits = 1) =>
   typeof v === 'number' && Number.isFinite(v) ? `${(v * 100).toFixed(digits)} %` : '—';
 
+/** A CPU figure already in percent of one core. */
+const cpu = v => (typeof v === 'number' && Number.isFinite(v) ? `${v.toFixed(1)} %` : '—');
+
 const table = (head, rows) =>
   [
     `| ${head.join(' | ')} |`,
@@ -389,6 +392,28 @@ export const renderMarkdown = report => {
       );
       if (F.errors?.length) out.push(`\nErrors: ${F.errors.join('; ')}`);
     } else if (F.error) out.push(`Failed: ${F.error}`);
+    out.push('');
+  }
+  const { G, H } = results;
+  if (G?.summary || H?.phases) {
+    out.push('## Issue 18 targets: multi-channel streams and stream controls');
+    out.push('');
+    const rows = [];
+    if (G?.summary)
+      rows.push([
+        'G: idle RSS per stream, 10 channels vs 1 (`hub-sse-10ch` / `hub-sse`)',
+        `${kb(G.summary['hub-sse-10ch']?.rssPerConnection)} vs ${kb(G.summary['hub-sse']?.rssPerConnection)}`,
+        x(G.ratio, 3),
+        '< 2x',
+      ]);
+    for (const phase of H?.phases ?? [])
+      rows.push([
+        `H: fan-out ${phase.clients} x ${phase.rate}/s, server CPU with a cap and a lifetime vs without`,
+        `${cpu(phase.summary?.['hub-sse-controls']?.cpuPercent)} vs ${cpu(phase.summary?.['hub-sse']?.cpuPercent)}`,
+        x(phase.cpuRatio, 3),
+        phase.rate === 20 ? '<= 1.03x' : '(reference)',
+      ]);
+    out.push(table(['figure', 'medians', 'ratio (median of runs)', 'target'], rows));
     out.push('');
   }
   out.push('## Reference');

@@ -6,6 +6,7 @@
 //   --kind=plain      a JSON route only, for the exclusion cost (--flush=0|1 --interceptor=0|1)
 //   --adapter=express|fastify   --transport=memory|redis (hub kinds; redis needs REDIS_URL)
 //   --channels=N      hub kinds: every stream reads N channels (one composite-cursor stream)
+//   --controls=1      hub kinds: FlushModule with maxStreamsPerKey and maxLifetimeMs set (H)
 import 'reflect-metadata';
 import { Controller, Get, Inject, Module, Query, Req, Sse } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
@@ -173,7 +174,11 @@ if (kind === 'nest-sse' || kind === 'flush') {
   param(HubController, 'start', 2, Query('base'));
   Controller()(HubController);
   controllers.push(HubController);
-  imports.push(FlushModule.forRoot(transport ? { transport } : {}));
+  // --controls=1 (H): a cap and a lifetime configured, far from being reached, to measure
+  // what the stream controls cost every stream (a slot per key, a lifetime timer).
+  const controls =
+    args.controls === '1' ? { maxStreamsPerKey: 1_000_000, maxLifetimeMs: 3_600_000 } : {};
+  imports.push(FlushModule.forRoot({ ...(transport ? { transport } : {}), ...controls }));
   // Churn: a steady trickle of events, so every client reads one soon after it connects.
   if (args.trickleMs) {
     onReady = app => {

@@ -10,7 +10,10 @@
  * bootstrap that the controls then hold per instance only).
  *
  * Every method rejects with an error marked `unavailable: true` (see `isTransportUnavailable()`)
- * when the backend cannot answer now; callers answer 503 with `Retry-After`.
+ * when the backend cannot answer now; callers answer 503 with `Retry-After`. Misuse (an empty key,
+ * holder or id, or one longer than 1024 characters; a limit below 1; a ttl that is not whole
+ * milliseconds from 1 to 86 400 000; a message over 64 KiB) rejects with a `TypeError` naming the
+ * argument, in both built-in implementations.
  * @publicApi
  */
 export interface FlushControlPlane {
@@ -36,7 +39,9 @@ export interface FlushControlPlane {
   acquire(key: string, holder: string, limit: number, ttlMs: number): Promise<boolean>;
   /**
    * Extends the given leases to `ttlMs` from now (a living instance renews its streams' leases
-   * well before they lapse). Leases that lapsed or were released meanwhile are taken again.
+   * well before they lapse). Leases that lapsed or were released meanwhile are taken again,
+   * whatever the limit (their streams are open, so they count). Calls of one instance run in
+   * the order made, so a `release()` made after a `renew()` that names the same lease wins.
    */
   renew(leases: readonly FlushLease[], ttlMs: number): Promise<void>;
   /** Gives the slot back. Releasing a lease that is not held does nothing. */
@@ -44,8 +49,8 @@ export interface FlushControlPlane {
   /** Live leases of `key` (for metrics and tests). */
   count(key: string): Promise<number>;
   /**
-   * Stores a single-use `value` under `id` for `ttlMs`. Rejects when `id` is already stored
-   * (ids are random: a clash means a bug).
+   * Stores a single-use `value` under `id` for `ttlMs`. Rejects (not `unavailable`) when `id` is
+   * already stored and not expired (ids are random: a clash means a bug).
    */
   put(id: string, value: string, ttlMs: number): Promise<void>;
   /**

@@ -3,6 +3,7 @@ import {
   Inject,
   Injectable,
   Logger,
+  Optional,
   type MessageEvent,
   type OnApplicationShutdown,
   type OnModuleInit,
@@ -38,6 +39,10 @@ import {
   type FlushTransportEvent,
 } from './flush-transport.interface.js';
 import { FlushUnavailableError } from './flush-unavailable.error.js';
+import {
+  FLUSH_TICKET_REDEEMER,
+  type FlushTicketRedeemer,
+} from './flush-ticket-redeemer.interface.js';
 
 /** Options of `FlushHub.publish()`. @publicApi */
 export interface FlushPublishOptions {
@@ -112,6 +117,9 @@ export class FlushHub implements OnModuleInit, OnApplicationShutdown {
     @Inject(FlushTransport) private readonly transport: FlushTransport,
     private readonly metrics: FlushMetrics,
     @Inject(FLUSH_CONTROL_PLANE) private readonly control: FlushControlPlane,
+    @Optional()
+    @Inject(FLUSH_TICKET_REDEEMER)
+    private readonly tickets?: FlushTicketRedeemer,
   ) {
     const authorize = options.authorize;
     this.rules =
@@ -206,7 +214,10 @@ export class FlushHub implements OnModuleInit, OnApplicationShutdown {
   /**
    * Authorizes `request` for every channel with the module's `authorize` option, then returns
    * `stream()`. Denial of any channel throws a `ForbiddenException` (403) before the stream
-   * opens. The stream's key (for targeted events) is that of the request's stream.
+   * opens. A request with `?ticket=` (see `FlushTickets`) is authorized by its ticket instead:
+   * 401 for a ticket that is malformed, unknown, used or expired, 403 for a channel it does not
+   * cover; the ticket's subject becomes the stream's key. The stream's key (for targeted
+   * events) is that of the request's stream.
    * @example
    * @Sse('rooms/:room') room(@Req() req, @Param('room') room: string, @LastEventId() id?: string) {
    *   return this.hub.streamFor(req, `rooms/${room}`, { lastEventId: id });
@@ -218,7 +229,8 @@ export class FlushHub implements OnModuleInit, OnApplicationShutdown {
     options: FlushStreamOptions = {},
   ): Promise<Observable<MessageEvent>> {
     const list = assertChannels(channels);
-    for (const channel of list) await this.authorize(channel, request);
+    if (!(await this.tickets?.redeemRequest(request, list)))
+      for (const channel of list) await this.authorize(channel, request);
     return this.open(list, options, streamOfRequest(request));
   }
 

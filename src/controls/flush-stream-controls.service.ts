@@ -308,6 +308,8 @@ export class FlushStreamControls implements OnApplicationShutdown {
       },
       (err: unknown) => {
         if (this.listening === listening) this.listening = undefined;
+        // An outage is logged once by the transport; the next admission listens again.
+        if (isTransportUnavailable(err)) return;
         this.logOnce('listen', CONTROL_PLANE_LOST('listening for revocations', messageOf(err)));
       },
     );

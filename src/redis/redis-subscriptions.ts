@@ -1,6 +1,5 @@
-import type { FlushGapState, FlushTransportEvent } from '../broadcast/flush-transport.interface.js';
+import type { FlushGapState } from '../broadcast/flush-transport.interface.js';
 import type { RedisConnectionEvents, RedisConnections } from './redis-connections.js';
-import { decodeMessage } from './redis-event.codec.js';
 import {
   RedisFlushTransportError,
   messageOf,
@@ -10,13 +9,16 @@ import {
 } from './redis-transport.error.js';
 import type { RedisTransportLogger } from './redis-transport.options.js';
 
-type Listener = (event: FlushTransportEvent) => void;
+/** Receives the Pub/Sub messages of one channel as they arrive (decoding is the caller's). */
+type Listener = (message: string) => void;
 type GapListener = (channel: string, state: FlushGapState) => void;
 
 /** The local side of one channel: its listeners and the state of its Redis subscription. */
 interface ChannelState {
   readonly channel: string;
   readonly key: string;
+  /** Whether losing the subscription is reported to the gap listeners (hub channels: yes). */
+  readonly gaps: boolean;
   readonly listeners: Set<Listener>;
   /** SUBSCRIBE confirmed and not undone (cleared when the subscriber connection closes). */
   subscribed: boolean;
@@ -30,9 +32,11 @@ const RESUBSCRIBE_RETRY_MS = 1_000;
 
 /**
  * The Pub/Sub side of a RedisFlushTransport: local listeners per channel, a Redis subscription
- * for every channel that has any, delivery of messages, and gap reporting: `open` for every
- * channel with listeners when the subscriber connection drops, `closed` once re-subscribed and
- * both connections are ready again (they come back in any order).
+ * for every channel that has any (re-established after a reconnect), delivery of messages, and
+ * gap reporting for hub channels: `open` for every such channel with listeners when the
+ * subscriber connection drops, `closed` once re-subscribed and both connections are ready again
+ * (they come back in any order). The control plane's channel is subscribed the same way, without
+ * gap reports.
  * @internal
  */
 export class RedisSubscriptions implements RedisConnectionEvents {
@@ -50,13 +54,22 @@ export class RedisSubscriptions implements RedisConnectionEvents {
     private readonly commandTimeoutMs: number,
   ) {}
 
-  /** Adds a listener of `channel` (Redis key `key`), subscribing in Redis if it is the first. */
-  async add(channel: string, key: string, listener: Listener): Promise<() => Promise<void>> {
+  /**
+   * Adds a listener of `channel` (Redis key `key`), subscribing in Redis if it is the first.
+   * `gaps`: report losses of the subscription to the gap listeners.
+   */
+  async add(
+    channel: string,
+    key: string,
+    listener: Listener,
+    gaps = true,
+  ): Promise<() => Promise<void>> {
     let state = this.channels.get(key);
     if (!state) {
       state = {
         channel,
         key,
+        gaps,
         listeners: new Set(),
         subscribed: false,
         queue: Promise.resolve(),
@@ -66,7 +79,7 @@ export class RedisSubscriptions implements RedisConnectionEvents {
     }
     const st = state;
     // A wrapper gives each subscription its own identity, also for the same function twice.
-    const entry: Listener = event => listener(event);
+    const entry: Listener = message => listener(message);
     st.listeners.add(entry);
     try {
       await this.reconcile(st);
@@ -116,7 +129,7 @@ export class RedisSubscriptions implements RedisConnectionEvents {
   /** Reports a gap `open` for every channel with listeners (the subscription is lost). */
   subscriberLost(): void {
     for (const st of this.channels.values()) {
-      if (st.listeners.size === 0 || this.gapsOpen.has(st)) continue;
+      if (!st.gaps || st.listeners.size === 0 || this.gapsOpen.has(st)) continue;
       this.gapsOpen.add(st);
       this.reportGap(st, 'open');
     }
@@ -166,14 +179,10 @@ export class RedisSubscriptions implements RedisConnectionEvents {
     if (typeof key !== 'string') return;
     const st = this.channels.get(key);
     if (!st || st.listeners.size === 0) return; // not ours, or being unsubscribed
-    const event = decodeMessage(String(message));
-    if (!event) {
-      this.logger.warn(`Ignored a malformed message on the Redis channel "${key}".`);
-      return;
-    }
+    const text = String(message);
     for (const listener of [...st.listeners]) {
       try {
-        listener(event);
+        listener(text);
       } catch (err) {
         this.logger.error(`A listener of channel "${st.channel}" failed: ${messageOf(err)}`);
       }

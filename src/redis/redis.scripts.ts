@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { RedisClientLike } from './redis-client.interface.js';
-import { messageOf } from './redis-transport.error.js';
+import { messageOf, withTimeout } from './redis-transport.error.js';
 
 /** A Lua script and its SHA1 digest (for `EVALSHA`). @internal */
 export interface LuaScript {
@@ -8,7 +8,8 @@ export interface LuaScript {
   readonly sha: string;
 }
 
-const lua = (text: string): LuaScript => ({
+/** A script with its digest. @internal */
+export const lua = (text: string): LuaScript => ({
   text,
   sha: createHash('sha1').update(text).digest('hex'),
 });
@@ -73,3 +74,21 @@ export const evalScript = async (
     return await client.eval(script.text, 1, key, ...args);
   }
 };
+
+/**
+ * `evalScript` bounded by `timeoutMs`: rejects with a RedisFlushTransportError (`unavailable`)
+ * when Redis has not answered by then.
+ * @internal
+ */
+export const runScript = (
+  client: RedisClientLike,
+  script: LuaScript,
+  key: string,
+  args: (string | number)[],
+  timeoutMs: number,
+): Promise<unknown> =>
+  withTimeout(
+    evalScript(client, script, key, args),
+    timeoutMs,
+    () => `no reply from Redis within ${timeoutMs} ms`,
+  );

@@ -10,20 +10,19 @@ import {
   type FlushTransportMessage,
 } from '../broadcast/flush-transport.interface.js';
 import type { RedisClientLike } from './redis-client.interface.js';
+import type { FlushControlPlane } from '../broadcast/flush-control-plane.interface.js';
 import { RedisConnections } from './redis-connections.js';
+import { RedisFlushControlPlane } from './redis-control-plane.js';
 import {
   decodeEntry,
+  decodeMessage,
   decodeReplayReply,
   encodeEntry,
   toTransportEvent,
 } from './redis-event.codec.js';
-import { evalScript, PUBLISH_SCRIPT, REPLAY_SCRIPT, type LuaScript } from './redis.scripts.js';
+import { PUBLISH_SCRIPT, REPLAY_SCRIPT, runScript, type LuaScript } from './redis.scripts.js';
 import { RedisSubscriptions } from './redis-subscriptions.js';
-import {
-  RedisFlushTransportError,
-  toTransportError,
-  withTimeout,
-} from './redis-transport.error.js';
+import { RedisFlushTransportError, toTransportError } from './redis-transport.error.js';
 import {
   historyKeyTtl,
   resolveRedisTransportOptions,
@@ -58,6 +57,12 @@ export type { RedisFlushTransportOptions } from './redis-transport.options.js';
  * @publicApi
  */
 export class RedisFlushTransport implements FlushTransport {
+  /**
+   * Cross-instance messages, expiring leases and single-use values on Redis, through the
+   * transport's two connections (keys `<keyPrefix>#control`, `<keyPrefix>#lease:<key>`,
+   * `<keyPrefix>#once:<id>`). Needs Redis >= 6.2.
+   */
+  readonly control: FlushControlPlane;
   private readonly settings: ResolvedRedisTransportOptions;
   private historySize: number;
   private historyMaxAgeMs: number | false;
@@ -82,6 +87,10 @@ export class RedisFlushTransport implements FlushTransport {
       },
     );
     this.subscriptions = new RedisSubscriptions(this.connections, logger, commandTimeoutMs);
+    this.control = new RedisFlushControlPlane(this.connections, this.subscriptions, {
+      keyPrefix: this.settings.keyPrefix,
+      commandTimeoutMs,
+    });
   }
 
   /** Takes the module's history options, except those this transport was given itself. */
@@ -143,7 +152,12 @@ export class RedisFlushTransport implements FlushTransport {
   ): Promise<() => Promise<void>> {
     const { sub } = await this.connections.connection('subscribe');
     this.connections.assertReady(sub, `subscribe to channel "${channel}"`);
-    return this.subscriptions.add(channel, this.key(channel), listener);
+    const key = this.key(channel);
+    return this.subscriptions.add(channel, key, message => {
+      const event = decodeMessage(message);
+      if (event) listener(event);
+      else this.settings.logger.warn(`Ignored a malformed message on the Redis channel "${key}".`);
+    });
   }
 
   async replay(channel: string, lastEventId: string): Promise<FlushReplayResult> {
@@ -209,12 +223,7 @@ export class RedisFlushTransport implements FlushTransport {
     key: string,
     args: (string | number)[],
   ): Promise<unknown> {
-    const ms = this.settings.commandTimeoutMs;
-    return withTimeout(
-      evalScript(client, script, key, args),
-      ms,
-      () => `no reply from Redis within ${ms} ms`,
-    );
+    return runScript(client, script, key, args, this.settings.commandTimeoutMs);
   }
 
   private decodeEntries(channel: string, entries: readonly unknown[]): FlushTransportEvent[] {

@@ -193,9 +193,13 @@ describe('StreamWriter', () => {
     writer.open(200, {});
     expect(res.getHeader('content-encoding')).toBe('gzip');
     expect(res.getHeader('vary')).toBe('accept-encoding');
-    // zlib compresses on the thread pool: poll (bounded) until the flushed bytes arrive.
+    // zlib compresses on the thread pool: poll until the flushed bytes arrive, bounded by time
+    // (not by a count of turns: on a busy machine the pool can take longer than 200 turns).
     const received = async (text: string) => {
-      for (let i = 0; i < 200 && !res.gunzipped.endsWith(text); i++) await settle();
+      const deadline = Date.now() + 5000;
+      while (!res.gunzipped.endsWith(text) && Date.now() < deadline) {
+        await new Promise(resolve => setTimeout(resolve, 5));
+      }
       return res.gunzipped;
     };
     writer.push('data: 1\n\n');

@@ -7,6 +7,7 @@ import {
   type FlushTransportMessage,
 } from '../flush-transport.interface.js';
 import { EventIdGenerator } from '../event-id.generator.js';
+import { InMemoryFlushControlPlane } from './in-memory.control-plane.js';
 import { FlushConfigurationError } from '../../flush.errors.js';
 import { INVALID_TRANSPORT_OPTION } from '../../flush.messages.js';
 import {
@@ -118,6 +119,8 @@ class ChannelLog {
  * @publicApi
  */
 export class InMemoryFlushTransport implements FlushTransport {
+  /** Leases, single-use values and broadcasts inside this process. */
+  readonly control = new InMemoryFlushControlPlane();
   private readonly channels = new Map<string, ChannelLog>();
   private readonly ids = new EventIdGenerator();
   private historySize: number;
@@ -191,6 +194,6 @@ export class InMemoryFlushTransport implements FlushTransport {
 
   close(): Promise<void> {
     this.channels.clear();
-    return Promise.resolve();
+    return this.control.close();
   }
 }
