@@ -57,7 +57,7 @@ const MAX_DELAY_MS = 30_000;
 const MAX_FAILURES = 10;
 /** A stream that delivered no event and lasted less than this counts as a failed attempt. */
 const HEALTHY_MS = 5000;
-/** How many recent event ids each tab remembers to drop repeats. */
+/** How many recent events (name and id) each tab remembers to drop repeats. */
 const SEEN_IDS = 256;
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -188,9 +188,12 @@ export class FlushClient<E extends object = Record<string, unknown>> {
   /** Hands an event to the handlers once (a repeated id is dropped) and to the other tabs. */
   private deliver(name: string, data: unknown, meta: FlushEventMeta, lastId: string): void {
     if (this.stopped) return;
-    if (meta.id) {
-      if (this.seen.includes(meta.id)) return;
-      if (this.seen.push(meta.id) > SEEN_IDS) this.seen.shift();
+    // The hub's control events (resync, expired, revoked) carry the position as their id: the
+    // id of the event before them. Name and id together are what repeats on a handover.
+    const key = meta.id && `${name} ${meta.id}`;
+    if (key) {
+      if (this.seen.includes(key)) return;
+      if (this.seen.push(key) > SEEN_IDS) this.seen.shift();
     }
     this.lastId = lastId;
     if (this.leader) this.tabs?.postMessage({ n: name, d: data, m: meta, l: lastId });
