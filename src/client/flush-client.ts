@@ -63,7 +63,7 @@ const SEEN_IDS = 256;
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Handler = (a: any, b?: any) => void;
 
-/** A message between tabs: an event (`n`ame, `d`ata, `m`eta, `l`ast id) or a `s`tate. */
+/** A message between tabs: an event (`n`ame, `d`ata, `m`eta, `l`ast id), a `s`tate, a `q`uestion. */
 interface TabMessage {
   n?: string;
   d?: unknown;
@@ -71,6 +71,8 @@ interface TabMessage {
   l?: string;
   s?: FlushClientState;
   x?: FlushStateDetail;
+  /** A joining tab's question: what is the connection's state? */
+  q?: 1;
 }
 
 const parse = (data: string): unknown => {
@@ -108,6 +110,7 @@ export class FlushClient<E extends object = Record<string, unknown>> {
   private stopped = false;
   private tabs?: BroadcastChannel;
   private wake?: () => void;
+  private current?: TabMessage;
 
   constructor(
     url: string,
@@ -128,10 +131,14 @@ export class FlushClient<E extends object = Record<string, unknown>> {
       const name = `nestjs-flush ${this.href}`;
       this.tabs = new BroadcastChannel(name);
       this.tabs.onmessage = ({ data: m }: MessageEvent<TabMessage>) => {
-        if (m.s === 'closed') this.stop(m.x!, false);
+        if (m.q) {
+          if (this.leader && this.current) this.tabs!.postMessage(this.current);
+        } else if (m.s === 'closed') this.stop(m.x!, false);
         else if (m.s) this.emit('state', m.s, m.x);
         else this.deliver(m.n!, m.d, m.m!, m.l!);
       };
+      // A tab that joins asks the one holding the connection for its state.
+      this.tabs.postMessage({ q: 1 });
       locks.request(name, { signal: this.abort.signal }, () => this.run()).catch(() => {});
     });
   }
@@ -171,7 +178,8 @@ export class FlushClient<E extends object = Record<string, unknown>> {
   }
 
   private state(state: FlushClientState, detail: FlushStateDetail): void {
-    if (this.leader) this.tabs?.postMessage({ s: state, x: detail });
+    this.current = { s: state, x: detail };
+    if (this.leader) this.tabs?.postMessage(this.current);
     this.emit('state', state, detail);
   }
 
