@@ -262,18 +262,23 @@ describeWithChromium('FlushClient in headless Chromium', () => {
             20_000,
             100,
           );
-          for (const page of [before, during]) {
-            await until('the event after the outage, or a resync', async () => {
-              const log = await logOf(page);
-              return log.events.some(e => e.id === after || e.name === 'resync');
-            });
-          }
-          const log = await logOf(during);
-          expect(log.states.find(s => s.status === 503)!.delayMs).toBeGreaterThanOrEqual(2000);
+          await until(
+            'the stream open before the outage to get the event after it, or a resync',
+            async () =>
+              (await logOf(before)).events.some(e => e.id === after || e.name === 'resync'),
+          );
+          // The client that met the 503 had no position yet: it reads live once it is open.
           await until(
             'the client that met the 503 to be open',
             async () => (await lastState(during))?.state === 'open',
           );
+          await subscribers(redisApp, channel, 2, 20_000);
+          const live = (await publish(target, channel, 'live'))!;
+          for (const page of [before, during])
+            await until('the live event', async () => (await messages(page)).includes(live));
+          const log = await logOf(during);
+          expect(log.states.find(s => s.status === 503)!.delayMs).toBeGreaterThanOrEqual(2000);
+          expect((await messages(during)).filter(id => id === live)).toHaveLength(1);
         } finally {
           await context.close();
         }
