@@ -205,3 +205,22 @@ describe.each(platforms)('FlushClient in Node on %s', platform => {
     TIMEOUT,
   );
 });
+
+describe('the nestjs-flush/client entry point', () => {
+  it('bundles alone, with no import left, under 4 KB minified and gzipped', async () => {
+    const { build } = await import('esbuild');
+    const { gzipSync } = await import('node:zlib');
+    const out = await build({
+      entryPoints: [new URL('../src/client/index.ts', import.meta.url).pathname],
+      bundle: true,
+      minify: true,
+      format: 'esm',
+      target: 'es2022',
+      platform: 'browser',
+      write: false,
+    });
+    const code = out.outputFiles[0].text;
+    expect(code).not.toMatch(/\bimport\s*[\s{*"'(]/);
+    expect(gzipSync(code, { level: 9 }).length).toBeLessThan(4096);
+  });
+});
