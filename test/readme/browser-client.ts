@@ -30,7 +30,8 @@ export const typed = (client: FlushClient<{ headline: Headline }>) => {
     const title: string = headline.title;
     const id: string | undefined = meta.id;
     // @ts-expect-error a Headline has no `body`
-    return [title, id, headline.body];
+    const body: unknown = headline.body;
+    return [title, id, body];
   });
   const off = client.on('message', data => data); // unknown: any other event name
   off();
