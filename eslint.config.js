@@ -104,7 +104,8 @@ export default tseslint.config(
           patterns: [
             {
               regex: '^(?!\\./)',
-              message: 'src/client imports only src/client: it runs in browsers, without dependencies.',
+              message:
+                'src/client imports only src/client: it runs in browsers, without dependencies.',
             },
           ],
         },
