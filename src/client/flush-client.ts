@@ -55,7 +55,7 @@ const BASE_DELAY_MS = 1000;
 const MAX_DELAY_MS = 30_000;
 /** Failed attempts in a row (other than 429, 503 and network errors) before the client gives up. */
 const MAX_FAILURES = 10;
-/** A stream that delivered no event and lasted less than this counts as a failed attempt. */
+/** A stream that delivered no event (but control events) and lasted less than this counts as a failed attempt. */
 const HEALTHY_MS = 5000;
 /** How many recent events (name and id) each tab remembers to drop repeats. */
 const SEEN_IDS = 256;
@@ -275,8 +275,8 @@ export class FlushClient<E extends object = Record<string, unknown>> {
           let events = 0;
           const feed = createSseParser(
             e => {
-              events++;
               if (e.event === 'expired' || e.event === 'revoked') control = e.event;
+              else events++;
               this.deliver(e.event, parse(e.data), { id: e.id, event: e.event }, e.lastEventId);
             },
             ms => (base = ms),
@@ -291,6 +291,9 @@ export class FlushClient<E extends object = Record<string, unknown>> {
             if (control === 'revoked') return this.stop({ reason: control, status }, true);
           }
           detail = { reason: control || 'ended', status };
+          // A credential that is already past its deadline expires the stream at once, again and
+          // again: that loop backs off like any failure, without giving up.
+          counts = !control;
           if (events || Date.now() - started >= HEALTHY_MS) {
             failures = 0;
             // After a stream that worked, the server's retry (expired: 250-1000 ms) as it is.
