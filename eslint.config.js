@@ -120,6 +120,26 @@ export default tseslint.config(
     },
   },
   {
+    // The browser client (nestjs-flush/client) runs in browsers: nothing from NestJS, Node's
+    // built-ins or the rest of the package, so that a bundler ships only src/client.
+    files: ['src/client/**/*.ts'],
+    ignores: ['src/**/*.spec.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              regex: '^(?!\\./)',
+              message:
+                'src/client imports only src/client: it runs in browsers, without dependencies.',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
     files: ['test/**/*.ts', 'sample/**/*.ts', 'bench/**/*.ts', 'src/**/*.spec.ts'],
     rules: {
       '@typescript-eslint/no-non-null-assertion': 'off',
