@@ -8,11 +8,11 @@ export const lastUserText = (body: unknown): string => {
   const messages = (body as { messages?: unknown } | undefined)?.messages;
   if (!Array.isArray(messages))
     throw new BadRequestException('"messages" must be an array of chat messages');
-  const last = [...messages]
-    .reverse()
-    .find(
-      (m): m is { role: 'user'; content: unknown } => (m as { role?: unknown })?.role === 'user',
-    );
+  const last = (messages as unknown[])
+    .filter(
+      (m): m is { role: 'user'; content?: unknown } => (m as { role?: unknown })?.role === 'user',
+    )
+    .at(-1);
   const content = last?.content ?? '';
   // A string, or content parts ({ type: 'text', text }) as the client may send them.
   const text =
