@@ -63,6 +63,8 @@ interface Slot {
   compact: string;
   /** Live events may repeat what the start delivered: drop those not after `position`. */
   dedupe: boolean;
+  /** The channel's label in the metrics (only while an integration labels channels). */
+  readonly label: string | undefined;
 }
 
 /**
@@ -123,7 +125,7 @@ export const openHubStream = (
 
   /** Writes one event of a channel (its position already moved). */
   const out = (slot: Slot, event: FlushHubEvent): void => {
-    metrics.delivered++;
+    metrics.countDelivered(slot.label);
     if (!composite) {
       if (context && event.id !== undefined) context.position = event.id;
       subscriber.next(event);
@@ -157,6 +159,7 @@ export const openHubStream = (
       position: undefined,
       compact: compactPosition(undefined),
       dedupe: false,
+      label: metrics.observer ? metrics.labelOf(channel) : undefined,
     };
     return slot;
   });
@@ -227,7 +230,7 @@ export const openHubStream = (
       if (done) return;
       const id = composite ? cursor() : slots[0].position;
       if (context && id !== undefined) context.position = id;
-      metrics.delivered++;
+      metrics.countDelivered(slots[0].label);
       // No id at all when the channel is empty: an empty `id:` resets the client's Last-Event-ID.
       subscriber.next(
         new FlushHubEvent({ ...(id !== undefined && { id }), type: SNAPSHOT_EVENT, data }),

@@ -180,7 +180,7 @@ export class FlushHub implements OnModuleInit, OnApplicationShutdown {
     } catch (err) {
       throw toHubError(err);
     }
-    this.metrics.published++;
+    this.metrics.countPublished(channel);
     return stored.id;
   }
 
