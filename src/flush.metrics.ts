@@ -66,6 +66,8 @@ export class FlushMetrics {
   resyncs = 0;
   /** Streams open now per wire format. */
   readonly openStreamsByFormat: Record<FlushFormat, number> = { sse: 0, ndjson: 0, text: 0 };
+  /** Streams opened since start per wire format. @internal */
+  readonly streamsOpenedByFormat: Record<FlushFormat, number> = { sse: 0, ndjson: 0, text: 0 };
   /** Hub events published, per channel label (only while an observer labels channels). @internal */
   readonly publishedByLabel = new Map<string, number>();
   /** Hub events delivered, per channel label (only while an observer labels channels). @internal */
@@ -88,7 +90,10 @@ export class FlushMetrics {
   streamOpen(format: FlushFormat, delta: 1 | -1): void {
     this.openStreams += delta;
     this.openStreamsByFormat[format] += delta;
-    if (delta > 0) this.streamsOpened++;
+    if (delta > 0) {
+      this.streamsOpened++;
+      this.streamsOpenedByFormat[format]++;
+    }
   }
 
   /** The label of a channel's series while an observer labels channels. @internal */
