@@ -34,6 +34,7 @@ export {
   parseFlushCursor,
 } from './broadcast/flush-cursor.js';
 export { FlushHubEvent } from './broadcast/flush-hub-event.js';
+export { FlushChannel, type FlushChannelEventName } from './broadcast/flush.channel.js';
 export {
   FlushTickets,
   type FlushTicket,
