@@ -1,4 +1,5 @@
 import { FlushUnavailableError } from './flush-unavailable.error.js';
+import { AsyncResource } from 'node:async_hooks';
 import type { Logger } from '@nestjs/common';
 import type { Subscriber } from 'rxjs';
 import type { FlushStreamContext } from '../flush-stream.context.js';
@@ -116,6 +117,10 @@ export const openHubStream = (
       ];
   let done = false;
   let loading = false;
+  // Live events arrive in the publisher's (or the transport socket's) async context: each is
+  // handed on in this subscriber's own (the request's AsyncLocalStorage stores: nestjs-cls,
+  // OpenTelemetry), so per-event code never sees another request's context.
+  const scope = new AsyncResource('FlushHubStream');
 
   const cursor = (): string =>
     joinCursor(
@@ -154,7 +159,8 @@ export const openHubStream = (
     const slot: Slot = {
       channel,
       start,
-      deliver: event => (slot.pending ? slot.pending.push(event) : live(slot, event)),
+      deliver: event =>
+        slot.pending ? slot.pending.push(event) : scope.runInAsyncScope(live, null, slot, event),
       pending: start.kind === 'live' ? undefined : [],
       position: undefined,
       compact: compactPosition(undefined),
