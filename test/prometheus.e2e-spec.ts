@@ -1,7 +1,16 @@
 import { expect } from '@jest/globals';
 import { request, type IncomingMessage } from 'node:http';
 import { setImmediate as yieldToIo } from 'node:timers/promises';
-import { Body, Controller, Get, Header, Module, Post, Sse, type INestApplication } from '@nestjs/common';
+import {
+  Body,
+  Controller,
+  Get,
+  Header,
+  Module,
+  Post,
+  Sse,
+  type INestApplication,
+} from '@nestjs/common';
 import { Registry } from 'prom-client';
 import { Subject, type Observable } from 'rxjs';
 import { Flush, FlushHub, FlushMetrics, FlushModule, LastEventId } from '../src/index.js';
@@ -132,8 +141,7 @@ describe.each(platforms)('FlushPrometheusModule (%s)', platform => {
     await waitFor(async () => {
       now = (await scrape(app)).samples;
       return (
-        value(now, 'nestjs_flush_heartbeats_total') >
-        value(before, 'nestjs_flush_heartbeats_total')
+        value(now, 'nestjs_flush_heartbeats_total') > value(before, 'nestjs_flush_heartbeats_total')
       );
     }, 'a heartbeat');
 
@@ -206,7 +214,9 @@ describe.each(platforms)('FlushPrometheusModule (%s)', platform => {
 describe('FlushPrometheusModule across applications', () => {
   it('keeps its counters through app.close() and a second app on the same registry, without double registration', async () => {
     const shared = new Registry();
-    @Module({ imports: [FlushModule.forRoot(), FlushPrometheusModule.register({ registry: shared })] })
+    @Module({
+      imports: [FlushModule.forRoot(), FlushPrometheusModule.register({ registry: shared })],
+    })
     class AppModule {}
     const first = await startApp('express', [AppModule]);
     await first.get(FlushHub).publish('a', 1);
@@ -232,7 +242,9 @@ describe('FlushPrometheusModule across applications', () => {
     try {
       await app.get(FlushHub).publish('b', 1);
       const text = await register.metrics();
-      expect(value(parsePrometheusText(text).samples, 'nestjs_flush_events_published_total')).toBeGreaterThanOrEqual(1);
+      expect(
+        value(parsePrometheusText(text).samples, 'nestjs_flush_events_published_total'),
+      ).toBeGreaterThanOrEqual(1);
     } finally {
       await app.close();
     }

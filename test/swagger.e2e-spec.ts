@@ -81,7 +81,9 @@ describe.each(platforms)('@ApiFlush() in the OpenAPI document (%s)', platform =>
       }),
     });
     const news = doc.paths['/news'].get!;
-    const sse = news.responses['200'] as { content: Record<string, Record<string, unknown>> };
+    const sse = news.responses['200'] as unknown as {
+      content: Record<string, Record<string, unknown>>;
+    };
     expect(Object.keys(sse.content)).toEqual(['text/event-stream']);
     expect(sse.content['text/event-stream'].itemSchema).toEqual({
       oneOf: [headline, removed],
@@ -98,7 +100,7 @@ describe.each(platforms)('@ApiFlush() in the OpenAPI document (%s)', platform =>
       required: ['title'],
     });
 
-    const rows = doc.paths['/export'].get!.responses['200'] as {
+    const rows = doc.paths['/export'].get!.responses['200'] as unknown as {
       content: Record<string, Record<string, unknown>>;
     };
     expect(Object.keys(rows.content)).toEqual(['application/x-ndjson']);
@@ -109,7 +111,7 @@ describe.each(platforms)('@ApiFlush() in the OpenAPI document (%s)', platform =>
     });
     expect(doc.components?.schemas?.RowDto).toBeDefined();
 
-    const log = doc.paths['/log'].get!.responses['200'] as {
+    const log = doc.paths['/log'].get!.responses['200'] as unknown as {
       content: Record<string, Record<string, unknown>>;
     };
     expect(log.content['text/plain'].itemSchema).toEqual({
@@ -123,7 +125,7 @@ describe.each(platforms)('@ApiFlush() in the OpenAPI document (%s)', platform =>
     const doc = documentOf();
     expect(doc.openapi).toBe('3.0.0');
     const content = (
-      doc.paths['/news'].get!.responses['200'] as { content: Record<string, unknown> }
+      doc.paths['/news'].get!.responses['200'] as unknown as { content: Record<string, unknown> }
     ).content;
     expect(Object.keys(content)).toEqual(['text/event-stream']);
     expect(JSON.parse(JSON.stringify(doc))).toEqual(doc);

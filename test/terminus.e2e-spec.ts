@@ -26,7 +26,11 @@ class HealthController {
 }
 
 /** The health module as terminus' docs shape it: TerminusModule, the indicator in providers. */
-@Module({ imports: [TerminusModule], controllers: [HealthController], providers: [FlushHealthIndicator] })
+@Module({
+  imports: [TerminusModule],
+  controllers: [HealthController],
+  providers: [FlushHealthIndicator],
+})
 class HealthModule {}
 
 const health = async (app: INestApplication) => {

@@ -60,7 +60,8 @@ export class FlushPrometheusCollector {
 
   constructor(prom: PromClient, registry: Registry) {
     for (const name of FLUSH_METRIC_NAMES)
-      if (registry.getSingleMetric(name)) throw new FlushConfigurationError(METRIC_NAME_TAKEN(name));
+      if (registry.getSingleMetric(name))
+        throw new FlushConfigurationError(METRIC_NAME_TAKEN(name));
     const registers = [registry];
     // eslint-disable-next-line @typescript-eslint/no-this-alias -- prom-client binds collect() to the metric
     const collector = this;

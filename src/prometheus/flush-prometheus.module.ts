@@ -17,7 +17,10 @@ export class FlushPrometheusModule {
   static register(options: FlushPrometheusOptions = {}): DynamicModule {
     return {
       module: FlushPrometheusModule,
-      providers: [{ provide: FLUSH_PROMETHEUS_OPTIONS, useValue: options }, FlushPrometheusExporter],
+      providers: [
+        { provide: FLUSH_PROMETHEUS_OPTIONS, useValue: options },
+        FlushPrometheusExporter,
+      ],
       exports: [FlushPrometheusExporter],
     };
   }

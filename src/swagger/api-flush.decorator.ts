@@ -72,7 +72,8 @@ export const ApiFlush = (options: ApiFlushOptions): MethodDecorator & ClassDecor
         [mediaType]: {
           schema: {
             ...item,
-            description: `One item of the stream (OpenAPI < 3.2 has no itemSchema). ${item.description ?? ''}`.trim(),
+            description:
+              `One item of the stream (OpenAPI < 3.2 has no itemSchema). ${item.description ?? ''}`.trim(),
           },
           itemSchema: item,
         } as never,
@@ -86,10 +87,7 @@ const payloadSchema = (payload: Type<unknown> | SchemaObject): SchemaObject | Re
   typeof payload === 'function' ? { $ref: getSchemaPath(payload) } : payload;
 
 /** The schema of one item of the stream: one of the events. */
-const itemSchema = (
-  format: FlushFormat,
-  events: ApiFlushOptions['events'],
-): SchemaObject => {
+const itemSchema = (format: FlushFormat, events: ApiFlushOptions['events']): SchemaObject => {
   const alternatives = Object.entries(events).map(([name, payload]): SchemaObject => {
     if (format !== 'sse') return { title: name, ...asSchema(payloadSchema(payload)) };
     return {

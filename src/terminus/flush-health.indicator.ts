@@ -40,7 +40,9 @@ export class FlushHealthIndicator implements OnModuleInit {
     }
     const Service = terminus.HealthIndicatorService;
     if (typeof Service !== 'function')
-      throw new FlushConfigurationError(TERMINUS_MISSING('no HealthIndicatorService: terminus < 11'));
+      throw new FlushConfigurationError(
+        TERMINUS_MISSING('no HealthIndicatorService: terminus < 11'),
+      );
     try {
       this.indicators = this.moduleRef.get(Service, { strict: false });
     } catch {

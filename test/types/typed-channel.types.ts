@@ -19,7 +19,9 @@ export const typedChannel = async (hub: FlushHub): Promise<void> => {
   expectTypeOf(news.publish('headline', { title: 'Hello' })).toEqualTypeOf<Promise<string>>();
   await news.publish('removed', { id: '42' }, { to: 'user-1' });
   expectTypeOf(news.stream({ lastEventId: '1-0' })).toEqualTypeOf<Observable<MessageEvent>>();
-  expectTypeOf(news.publish<'removed'>).parameter(1).toEqualTypeOf<{ id: string }>();
+  expectTypeOf(news.publish<'removed'>)
+    .parameter(1)
+    .toEqualTypeOf<{ id: string }>();
 
   // @ts-expect-error an event name the channel does not have
   await news.publish('deleted', { id: '42' });

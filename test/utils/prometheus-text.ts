@@ -46,7 +46,5 @@ export const sampleValue = (
   labels: Record<string, string> = {},
 ): number =>
   samples
-    .filter(
-      s => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v),
-    )
+    .filter(s => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v))
     .reduce((sum, s) => sum + s.value, 0);
