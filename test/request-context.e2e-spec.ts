@@ -43,7 +43,9 @@ class ContextController {
   hubStream() {
     return this.hub
       .stream('ctx')
-      .pipe(map(event => ({ ...event, data: { event: event.data, rid: this.cls.get('rid') } })));
+      .pipe(
+        map(event => ({ ...event, data: { event: event.data, rid: this.cls.get<string>('rid') } })),
+      );
   }
 
   /** A publish made in a request: the context is there after the await. */
