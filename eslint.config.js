@@ -73,8 +73,8 @@ export default tseslint.config(
   },
   {
     // Capabilities depend inward (STYLE.md 3.2): the hub and the transports know nothing of
-    // controls/ (caps, lifetime, revocation, tickets); they offer seams (the control plane, the
-    // ticket redeemer) that controls/ implements or uses.
+    // controls/ (caps, lifetime, revocation, tickets) or runs/; they offer seams (the control
+    // plane, the ticket redeemer, the runner) that controls/ and runs/ implement or use.
     files: ['src/broadcast/**/*.ts', 'src/redis/**/*.ts'],
     ignores: ['src/**/*.spec.ts'],
     rules: {
@@ -86,6 +86,53 @@ export default tseslint.config(
               group: ['**/controls/*'],
               message:
                 'src/broadcast and src/redis do not import src/controls: define a seam in broadcast/ instead.',
+            },
+            {
+              group: ['**/runs/*'],
+              message:
+                'src/broadcast and src/redis do not import src/runs: define a seam in broadcast/ instead.',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    // The wire formats with an ending of their own: pure frame builders on top of the core.
+    files: ['src/formats/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['@nestjs/*'],
+              message: 'src/formats builds frames without NestJS; the interceptor wires it in.',
+            },
+            {
+              group: ['../*', '!../sse', '!../ndjson', '!../writer', '!../flush.errors.js'],
+              message:
+                'src/formats depends inward only: src/sse, src/ndjson, src/writer, flush.errors.',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    // The browser client (nestjs-flush/client) runs in browsers: nothing from NestJS, Node's
+    // built-ins or the rest of the package, so that a bundler ships only src/client.
+    files: ['src/client/**/*.ts'],
+    ignores: ['src/**/*.spec.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              regex: '^(?!\\./)',
+              message:
+                'src/client imports only src/client: it runs in browsers, without dependencies.',
             },
           ],
         },

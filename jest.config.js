@@ -5,7 +5,7 @@
 // suites against that second install of @nestjs/* and rxjs; NEST_VERSION=12 (or unset) is the root
 // install (latest 12: 12.6.3). NEST_MAJOR=11 is an alias of NEST_VERSION=11 (latest 11).
 // `node test/nest-versions/run.mjs` installs every entry and runs the e2e project on each.
-// On a second install the Redis suites (test/redis*.e2e-spec.ts) and the Chromium one are left
+// On a second install the Redis suites (test/redis*.e2e-spec.ts) and the Chromium ones are left
 // out (they test our code more than Nest's, and they are the slowest); NEST_ALL_SUITES=1 puts them
 // back.
 import { existsSync } from 'node:fs';
@@ -41,6 +41,7 @@ const moduleNameMapper = {
   '^nestjs-flush/testing$': '<rootDir>/src/testing/index.ts',
   '^nestjs-flush/redis$': '<rootDir>/src/redis.ts',
   '^nestjs-flush/(prometheus|terminus|swagger)$': '<rootDir>/src/$1.ts',
+  '^nestjs-flush/client$': '<rootDir>/src/client/index.ts',
   '^(\\.{1,2}/.*)\\.js$': '$1',
   ...(install
     ? {
@@ -66,7 +67,7 @@ const common = {
 /** Suites that run on the root install only (unless NEST_ALL_SUITES=1). */
 const rootOnlySuites =
   install && process.env.NEST_ALL_SUITES !== '1'
-    ? ['<rootDir>/test/redis[^/]*\\.e2e-spec\\.ts$', '<rootDir>/test/sample-page\\.e2e-spec\\.ts$']
+    ? ['<rootDir>/test/redis[^/]*\\.e2e-spec\\.ts$', '<rootDir>/test/sample-[^/]*\\.e2e-spec\\.ts$']
     : [];
 
 export default {

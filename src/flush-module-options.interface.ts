@@ -134,6 +134,38 @@ export interface FlushModuleOptions {
    */
   expiresAt?: FlushExpiresAtFn;
   /**
+   * Runs (`hub.run()`) live at the same time, counted on every instance that shares the
+   * transport. A run over it is answered `429 Too Many Requests` with `Retry-After`, before
+   * its producer starts. `false`: no limit.
+   * @default 100
+   */
+  maxRuns?: number | false | string;
+  /**
+   * Events one run may publish (its history holds them all, plus the `end` event). A producer
+   * that yields more is stopped; the run ends with `end {"status":"failed"}`.
+   * @default 10000
+   */
+  maxRunEvents?: number | string;
+  /**
+   * How long a run's history (its replay) is kept after its end, in milliseconds, unless
+   * `hub.run(…, { ttlMs })` says otherwise (1 ms to 24 h). Then `attach()` answers 404.
+   * @default 600000
+   */
+  runTtlMs?: number | string;
+  /**
+   * Longest life of a run's producer in milliseconds (1 ms to 24 h): then its signal aborts and
+   * the run ends with `end {"status":"expired"}`.
+   * @default 3600000
+   */
+  maxRunDurationMs?: number | string;
+  /**
+   * Stops a run when no client was attached to it (on any instance) for this long, in
+   * milliseconds: its signal aborts and the run ends with `end {"status":"expired"}`.
+   * `false`: a run goes on without anyone attached.
+   * @default false
+   */
+  runUnattendedStopMs?: number | false | string;
+  /**
    * Register the module globally (route decorators need its providers in every module).
    * @default true
    */
@@ -159,6 +191,11 @@ export interface ResolvedFlushOptions {
   maxStreamsPerKey: number | false;
   maxLifetimeMs: number | false;
   expiresAt: FlushExpiresAtFn | undefined;
+  maxRuns: number | false;
+  maxRunEvents: number;
+  runTtlMs: number;
+  maxRunDurationMs: number;
+  runUnattendedStopMs: number | false;
 }
 
 /**

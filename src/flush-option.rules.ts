@@ -54,6 +54,23 @@ export const OPTION_RULES = {
     accepts: orFalse(wholeNumber(1, 1_000_000)),
     expected: 'a whole number from 1 to 1000000, or false',
   },
+  maxRuns: {
+    accepts: orFalse(wholeNumber(1, 1_000_000)),
+    expected: 'a whole number from 1 to 1000000, or false',
+  },
+  maxRunEvents: {
+    accepts: wholeNumber(1, MAX_HISTORY_SIZE - 1),
+    expected: `a whole number from 1 to ${MAX_HISTORY_SIZE - 1}`,
+  },
+  /** Run times: at most a day (a lease or key TTL of the control plane). */
+  runMs: {
+    accepts: wholeNumber(1, 86_400_000),
+    expected: 'a whole number of milliseconds from 1 to 86400000 (24 h)',
+  },
+  runMsOrFalse: {
+    accepts: orFalse(wholeNumber(1, 86_400_000)),
+    expected: 'a whole number of milliseconds from 1 to 86400000 (24 h), or false',
+  },
   retry: { accepts: wholeNumber(0), expected: 'a whole number of milliseconds >= 0' },
   /** Timeouts and TTLs of transports. */
   positiveMs: { accepts: wholeNumber(1), expected: 'a whole number of milliseconds > 0' },

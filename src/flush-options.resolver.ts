@@ -24,6 +24,11 @@ export const DEFAULT_FLUSH_OPTIONS: Readonly<ResolvedFlushOptions> = Object.free
   maxStreamsPerKey: false,
   maxLifetimeMs: false,
   expiresAt: undefined,
+  maxRuns: 100,
+  maxRunEvents: 10_000,
+  runTtlMs: 600_000,
+  maxRunDurationMs: 3_600_000,
+  runUnattendedStopMs: false,
 });
 
 /** Options checked by the rules shared with @Flush() and the transports. */
@@ -36,6 +41,11 @@ const SHARED_RULES: { readonly [K in keyof ResolvedFlushOptions]?: OptionRule } 
   slowClientPolicy: OPTION_RULES.slowClientPolicy,
   maxStreamsPerKey: OPTION_RULES.maxStreamsPerKey,
   maxLifetimeMs: OPTION_RULES.positiveMsOrFalse,
+  maxRuns: OPTION_RULES.maxRuns,
+  maxRunEvents: OPTION_RULES.maxRunEvents,
+  runTtlMs: OPTION_RULES.runMs,
+  maxRunDurationMs: OPTION_RULES.runMs,
+  runUnattendedStopMs: OPTION_RULES.runMsOrFalse,
 };
 
 const KNOWN = [...Object.keys(DEFAULT_FLUSH_OPTIONS), 'isGlobal'] as const;
@@ -51,6 +61,11 @@ const NUMERIC_OPTIONS: readonly string[] = [
   'maxQueuedBytes',
   'maxStreamsPerKey',
   'maxLifetimeMs',
+  'maxRuns',
+  'maxRunEvents',
+  'runTtlMs',
+  'maxRunDurationMs',
+  'runUnattendedStopMs',
 ];
 /** Options that take `false`; the string `'false'` is read as false. */
 const FALSE_OPTIONS: readonly string[] = [
@@ -59,6 +74,8 @@ const FALSE_OPTIONS: readonly string[] = [
   'shutdownRetryMs',
   'maxStreamsPerKey',
   'maxLifetimeMs',
+  'maxRuns',
+  'runUnattendedStopMs',
 ];
 
 const DIGITS = /^\d+$/;
@@ -87,8 +104,9 @@ const fromEnvString = (option: string, v: unknown): unknown => {
  * `FlushConfigurationError` naming the option, the value and what to do.
  *
  * Environment strings are accepted where they are unambiguous: a string of digits for
- * `heartbeatIntervalMs`, `historySize`, `historyMaxAgeMs`, `maxQueuedBytes`, `maxStreamsPerKey`
- * and `maxLifetimeMs` (and for each element of `shutdownRetryMs`, or `'min,max'`), `'false'` for
+ * `heartbeatIntervalMs`, `historySize`, `historyMaxAgeMs`, `maxQueuedBytes`, `maxStreamsPerKey`,
+ * `maxLifetimeMs` and the run options (`maxRuns`, `maxRunEvents`, `runTtlMs`, `maxRunDurationMs`,
+ * `runUnattendedStopMs`) (and for each element of `shutdownRetryMs`, or `'min,max'`), `'false'` for
  * the options that take false, and an empty string for any option: it means "not set".
  * @publicApi
  */

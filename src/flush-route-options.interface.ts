@@ -7,10 +7,19 @@ import type { FlushFormat } from './writer/stream.writer.js';
  */
 export interface FlushRouteOptions {
   /**
-   * Wire format: Server-Sent Events, newline-delimited JSON, or chunks of text as given.
+   * Wire format: Server-Sent Events, newline-delimited JSON, chunks of text as given, OpenAI's
+   * Chat Completions stream (`'openai'`: strings become `chat.completion.chunk` deltas, objects
+   * are chunks; ends with `data: [DONE]`) or the Vercel AI SDK UI message stream v1 (`'ai-sdk'`:
+   * strings become text deltas inside start / text-start / text-end / finish parts, objects are
+   * parts; ends with `data: [DONE]`).
    * @default 'sse'
    */
   format?: FlushFormat;
+  /**
+   * `format: 'openai'`: the `model` of the chunks the library builds from strings.
+   * @default 'nestjs-flush'
+   */
+  model?: string;
   /**
    * Silence after which a heartbeat is written. SSE: the module's `heartbeatIntervalMs`;
    * NDJSON and text: off unless set here.

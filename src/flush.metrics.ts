@@ -1,6 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import type { FlushFormat, StreamWriterHooks } from './writer/stream.writer.js';
 
+/** The wire formats streams are counted by (`openai` and `ai-sdk` streams are SSE). @publicApi */
+export type FlushMetricsFormat = 'sse' | 'ndjson' | 'text';
+
 /**
  * What an integration (the Prometheus module) adds to the counters: a bounded channel label and a
  * delivery-latency listener. Nothing is counted per label and no clock is read until one is set.
@@ -36,7 +39,7 @@ export interface FlushMetricsSnapshot {
   /** Resumes answered with a resync event. */
   readonly resyncs: number;
   /** Streams open now per wire format (`openStreams` split by `sse`, `ndjson`, `text`). */
-  readonly openStreamsByFormat: Readonly<Record<FlushFormat, number>>;
+  readonly openStreamsByFormat: Readonly<Record<FlushMetricsFormat, number>>;
   /** Local subscribers per channel. */
   readonly channels: Readonly<Record<string, number>>;
   /**
@@ -65,9 +68,13 @@ export class FlushMetrics {
   replays = 0;
   resyncs = 0;
   /** Streams open now per wire format. */
-  readonly openStreamsByFormat: Record<FlushFormat, number> = { sse: 0, ndjson: 0, text: 0 };
+  readonly openStreamsByFormat: Record<FlushMetricsFormat, number> = { sse: 0, ndjson: 0, text: 0 };
   /** Streams opened since start per wire format. @internal */
-  readonly streamsOpenedByFormat: Record<FlushFormat, number> = { sse: 0, ndjson: 0, text: 0 };
+  readonly streamsOpenedByFormat: Record<FlushMetricsFormat, number> = {
+    sse: 0,
+    ndjson: 0,
+    text: 0,
+  };
   /** Hub events published, per channel label (only while an observer labels channels). @internal */
   readonly publishedByLabel = new Map<string, number>();
   /** Hub events delivered, per channel label (only while an observer labels channels). @internal */
@@ -87,7 +94,9 @@ export class FlushMetrics {
   private readonly channelSources = new Set<() => Record<string, number>>();
 
   /** Counts a stream that opened (`+1`) or closed (`-1`). @internal */
-  streamOpen(format: FlushFormat, delta: 1 | -1): void {
+  streamOpen(routeFormat: FlushFormat, delta: 1 | -1): void {
+    const format: FlushMetricsFormat =
+      routeFormat === 'ndjson' || routeFormat === 'text' ? routeFormat : 'sse';
     this.openStreams += delta;
     this.openStreamsByFormat[format] += delta;
     if (delta > 0) {

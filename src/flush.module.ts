@@ -14,6 +14,8 @@ import { FlushRawStreamInterceptor } from './interceptors/flush-raw-stream.inter
 import { FlushInterceptorExclusion } from './interceptors/interceptor-exclusion.service.js';
 import { FlushConnections } from './shutdown/flush-connections.service.js';
 import { FlushStreamControls } from './controls/flush-stream-controls.service.js';
+import { FLUSH_RUNNER } from './broadcast/flush-runner.interface.js';
+import { FlushRuns } from './runs/flush-runs.service.js';
 
 /**
  * Options of `FlushModule.forRootAsync()`: one of `useFactory` (with `inject`), `useClass` or
@@ -49,6 +51,8 @@ export interface FlushModuleAsyncOptions extends Pick<ModuleMetadata, 'imports'>
     FlushHub,
     FlushTickets,
     { provide: FLUSH_TICKET_REDEEMER, useExisting: FlushTickets },
+    FlushRuns,
+    { provide: FLUSH_RUNNER, useExisting: FlushRuns },
     FlushInterceptor,
     FlushRawStreamInterceptor,
     FlushInterceptorExclusion,

@@ -42,10 +42,12 @@ export {
 } from './controls/flush-tickets.service.js';
 export {
   FlushTransport,
+  FLUSH_FIRST_EVENT_ID,
   compareEventIds,
   isEventId,
   isTransportUnavailable,
   type FlushGapState,
+  type FlushPublishStorage,
   type FlushReplayResult,
   type FlushTransportEvent,
   type FlushTransportHealth,
@@ -62,7 +64,7 @@ export type {
   FlushAuthorizeRule,
 } from './broadcast/flush-authorize.interface.js';
 export { isValidChannel } from './broadcast/flush-channel.util.js';
-export { FlushMetrics, type FlushMetricsSnapshot } from './flush.metrics.js';
+export { FlushMetrics, type FlushMetricsFormat, type FlushMetricsSnapshot } from './flush.metrics.js';
 
 export type { SseEvent } from './sse/sse-event.interface.js';
 export { FlushSseEvent, sseEvent } from './sse/sse-event.js';
@@ -78,3 +80,16 @@ export {
   FlushTooManyStreamsError,
 } from './controls/flush-too-many-streams.error.js';
 export type { FlushExpiresAtFn } from './flush-module-options.interface.js';
+export type {
+  FlushAttachOptions,
+  FlushRunOptions,
+  FlushRunProducer,
+} from './broadcast/flush-runner.interface.js';
+export { FLUSH_RUN_END_EVENT, type FlushRunEnd } from './runs/flush-runs.service.js';
+export {
+  FLUSH_RUNS_RETRY_AFTER_SECONDS,
+  FlushRunConflictError,
+  FlushRunEndedError,
+  FlushRunNotFoundError,
+  FlushTooManyRunsError,
+} from './runs/flush-run.errors.js';

@@ -169,7 +169,9 @@ describeRedis('RedisFlushTransport (real Redis)', () => {
       const resync = { status: 'resync', lastId: last.id };
 
       expect(await transport.replay('s', `${msOf(first.id)}-999`)).toEqual(resync); // in range, never existed
-      expect(await transport.replay('s', '0-0')).toEqual(resync); // before the stream
+      expect(await transport.replay('s', '0-1')).toEqual(resync); // before the stream
+      // '0-0' asks for the whole channel: every event while nothing was trimmed.
+      expect(await transport.replay('s', '0-0')).toEqual({ status: 'ok', events: [first, last] });
       for (const malformed of [
         'abc',
         '',

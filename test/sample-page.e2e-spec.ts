@@ -2,33 +2,18 @@
 // downloaded one) drives sample/public/index.html against the sample's AppModule, so the page's own
 // EventSource and fetch() readers are what is tested, under the sample's global envelope and
 // timeout interceptors.
-import { existsSync, mkdirSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import type { INestApplication } from '@nestjs/common';
-import { chromium, type Browser, type Page } from 'playwright-core';
-import { AppModule } from '../sample/app.module.js';
+import type { Page } from 'playwright-core';
 import { CHAT_CHANNEL } from '../sample/chat/chat.controller.js';
 import { compareEventIds, isEventId } from '../src/index.js';
-import { baseUrl } from '../src/testing/index.js';
+import { byTestId, describeWithChromium, screenshotsDir, useChromium } from './utils/chromium.js';
 import { subscribers } from './utils/hub.js';
-import { platforms, startApp } from './utils/platforms.js';
+import { platforms } from './utils/platforms.js';
+import { openSamplePage, type SamplePage } from './utils/sample-page.js';
 import { waitFor } from './utils/wait.js';
-
-const CHROMIUM = '/usr/bin/chromium';
-const hasChromium = existsSync(CHROMIUM);
-if (!hasChromium) {
-  console.warn(
-    `sample-page e2e skipped: ${CHROMIUM} not found. Install it with \`apt-get install -y chromium\`, then run \`npm test\`.`,
-  );
-}
-const describeWithChromium = hasChromium ? describe : describe.skip;
-
-const SCREENSHOTS = fileURLToPath(new URL('../.artifacts/screenshots/', import.meta.url));
 
 /** Per test and hook (the e2e project's `testTimeout` is not applied per project by Jest). */
 const TIMEOUT = 30000;
-
-const byTestId = (id: string) => `[data-testid="${id}"]`;
 
 /** Asserts that event ids have the hub's `<ms>-<seq>` shape and strictly increase. */
 const expectIncreasing = (ids: string[]) => {
@@ -36,60 +21,30 @@ const expectIncreasing = (ids: string[]) => {
   for (let i = 1; i < ids.length; i++) expect(compareEventIds(ids[i - 1], ids[i])).toBeLessThan(0);
 };
 
-describeWithChromium('sample page in headless Chromium', () => {
-  let browser: Browser;
-  const redisUrl = process.env.REDIS_URL;
-
-  beforeAll(async () => {
-    // The in-memory transport, whatever the environment says: the page test is about the page.
-    delete process.env.REDIS_URL;
-    mkdirSync(SCREENSHOTS, { recursive: true });
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
-  }, TIMEOUT);
-
-  afterAll(async () => {
-    await browser?.close();
-    if (redisUrl !== undefined) process.env.REDIS_URL = redisUrl;
-  }, TIMEOUT);
+describeWithChromium('sample-page')('sample page in headless Chromium', () => {
+  const browser = useChromium(TIMEOUT);
 
   describe.each(platforms)('on %s', platform => {
     let app: INestApplication;
     let base: string;
     let page: Page;
-    const pageErrors: string[] = [];
+    let pageErrors: string[] = [];
 
     const text = (id: string) => page.locator(byTestId(id)).innerText();
     const shot = (name: string) =>
       page.screenshot({
-        path: `${SCREENSHOTS}sample-page-${platform}-${name}.png`,
+        path: `${screenshotsDir()}sample-page-${platform}-${name}.png`,
         fullPage: true,
       });
 
+    let sample: SamplePage | undefined;
+
     beforeAll(async () => {
-      app = await startApp(platform, [AppModule]);
-      base = baseUrl(app);
-      page = await browser.newPage({ viewport: { width: 1440, height: 1000 } });
-      page.on('pageerror', err => pageErrors.push(err.message));
-      page.on('console', msg => {
-        if (msg.type() === 'error') pageErrors.push(msg.text());
-      });
-      await page.goto(`${base}/`, { waitUntil: 'load' });
+      sample = await openSamplePage(browser(), platform);
+      ({ app, base, page, errors: pageErrors } = sample);
     }, TIMEOUT);
 
-    afterAll(async () => {
-      await page?.close();
-      await app?.close();
-    }, TIMEOUT);
+    afterAll(() => sample?.close(), TIMEOUT);
 
     it(
       'serves the page and its assets, and JSON routes stay enveloped',
@@ -312,7 +267,7 @@ describeWithChromium('sample page in headless Chromium', () => {
       async () => {
         await page.waitForFunction(
           () =>
-            Number(document.querySelector('[data-testid="stats-open-streams"]')?.textContent) >= 2,
+            Number(document.querySelector('[data-testid="stats-open-streams"]')?.textContent) >= 3,
           null,
           { timeout: 5000 },
         );
@@ -346,7 +301,7 @@ describeWithChromium('sample page in headless Chromium', () => {
             'stopped',
         );
         const stoppedAt = (await text('llm-text')).length;
-        // The server saw the client leave: only the ticker and chat streams remain open.
+        // The server saw the client leave: only the ticker, chat and board streams remain open.
         const openStreams = async () => {
           const stats = (await (await fetch(`${base}/api/stats`)).json()) as {
             data: { openStreams: number };
@@ -354,7 +309,7 @@ describeWithChromium('sample page in headless Chromium', () => {
           return stats.data.openStreams;
         };
         await waitFor(
-          async () => (await openStreams()) === 2,
+          async () => (await openStreams()) === 3,
           'the LLM stream to close',
           3000,
           100,

@@ -263,4 +263,31 @@ describe.each(platforms)('stream controls: a failing streamKey or expiresAt (%s)
       await app.close();
     }
   });
+
+  it('answers 500 before any byte for an expiresAt that throws or returns a non-time, logged once per route', async () => {
+    const logger = recordingLogger();
+    const app = await startApp(
+      platform,
+      [
+        controlsApp({
+          expiresAt: (req: { headers: Record<string, string | undefined> }) => {
+            if (req.headers['x-bad'] === 'throw') throw new Error('no token');
+            return req.headers['x-bad'] as unknown as number; // a string: not a time
+          },
+        }),
+      ],
+      a => a.useLogger(logger),
+    );
+    try {
+      for (const bad of ['throw', 'throw', 'soon', 'soon']) {
+        const answer = await rawRequest(app, '/controls/short', { headers: { 'x-bad': bad } });
+        expect(answer.status).toBe(500);
+        expect(answer.headers['content-type']).not.toMatch(/event-stream/);
+      }
+      // One line per route and option, whatever the failure.
+      expect(logger.lines.filter(l => l.includes('expiresAt'))).toHaveLength(1);
+    } finally {
+      await app.close();
+    }
+  });
 });

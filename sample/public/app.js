@@ -236,21 +236,32 @@ function connectChat(resumeFrom) {
   };
 }
 
-function toggleChatConnection() {
-  const button = $('chat-drop');
-  if (button.dataset.action === 'drop') {
-    chat.source?.close();
-    chat.source = undefined;
-    setStatus($('chat-status'), 'offline');
-    $('chat-offline-hint').hidden = false;
-    button.dataset.action = 'resume';
-    button.textContent = 'Reconnect & resume';
-  } else {
-    $('chat-offline-hint').hidden = true;
-    button.dataset.action = 'drop';
-    button.textContent = 'Drop connection';
-    connectChat(chat.lastId);
+/**
+ * A panel's Drop connection / Reconnect & resume button (`<name>-drop`), with its status pill and
+ * offline hint: `drop()` closes the panel's EventSource, `resume()` opens it again from its last id.
+ */
+function toggleConnection(name, drop, resume) {
+  const button = $(`${name}-drop`);
+  const dropping = button.dataset.action === 'drop';
+  if (dropping) {
+    drop();
+    setStatus($(`${name}-status`), 'offline');
   }
+  $(`${name}-offline-hint`).hidden = !dropping;
+  button.dataset.action = dropping ? 'resume' : 'drop';
+  button.textContent = dropping ? 'Reconnect & resume' : 'Drop connection';
+  if (!dropping) resume();
+}
+
+function toggleChatConnection() {
+  toggleConnection(
+    'chat',
+    () => {
+      chat.source?.close();
+      chat.source = undefined;
+    },
+    () => connectChat(chat.lastId),
+  );
 }
 
 async function sendChat(event) {
@@ -281,6 +292,336 @@ function startChat() {
   $('chat-form').addEventListener('submit', sendChat);
   $('chat-drop').addEventListener('click', toggleChatConnection);
   connectChat(undefined);
+}
+
+/* ------------------------------------------------------------------ order board */
+
+// One EventSource reads two channels. Its first event is `snapshot` (the whole board), then every
+// change; each event's id is the composite cursor `c1.<hash>.<alerts>.<orders>` (channels in sorted
+// order), which the browser sends back as Last-Event-ID to resume both channels at once.
+const BOARD_CHANNELS = ['alerts', 'orders'];
+/** Which channel each event name is published on (the frame itself does not say). */
+const BOARD_EVENT_CHANNEL = {
+  'order-created': 'orders',
+  'order-updated': 'orders',
+  alert: 'alerts',
+};
+const KEPT_ORDERS = 8;
+const KEPT_ALERTS = 5;
+const KEPT_LOG = 40;
+const BROWSER_COOKIE = 'flush_demo_browser';
+
+const board = {
+  source: undefined,
+  /** The last cursor received: what a resume sends. */
+  cursor: undefined,
+  orders: new Map(),
+  alerts: [],
+  /** Per channel: the revision in the last snapshot, and the last one applied. */
+  snapshotRev: { orders: 0, alerts: 0 },
+  rev: { orders: 0, alerts: 0 },
+  gaps: 0,
+  duplicates: 0,
+  count: 0,
+  retryTimer: undefined,
+};
+
+/** The browser's id (a cookie shared by its tabs): the server's stream key for the board. */
+function browserId() {
+  const prefix = `${BROWSER_COOKIE}=`;
+  const found = document.cookie.split('; ').find(c => c.startsWith(prefix));
+  if (found) return found.slice(prefix.length);
+  const bytes = crypto.getRandomValues(new Uint8Array(12));
+  const id = Array.from(bytes, b => b.toString(16).padStart(2, '0')).join('');
+  document.cookie = `${prefix}${id}; path=/; max-age=31536000; SameSite=Lax`;
+  return id;
+}
+
+/**
+ * The channel's own event id in a cursor (`<ms36>` or `<ms36>-<seq36>` → `<ms>-<seq>`), per the
+ * documented `c1` format; undefined where the cursor has no position (`_`).
+ */
+function cursorPositions(cursor) {
+  const parts = (cursor ?? '').split('.');
+  if (parts[0] !== 'c1' || parts.length !== 2 + BOARD_CHANNELS.length) return {};
+  const out = {};
+  BOARD_CHANNELS.forEach((channel, i) => {
+    const compact = parts[2 + i];
+    if (compact === '_') return;
+    const [ms, seq = '0'] = compact.split('-');
+    out[channel] = `${parseInt(ms, 36)}-${parseInt(seq, 36)}`;
+  });
+  return out;
+}
+
+function boardLog(kind, channel, event, rev, cursor) {
+  const li = document.createElement('li');
+  li.dataset.testid = 'board-event';
+  li.dataset.kind = kind;
+  li.dataset.channel = channel;
+  li.dataset.event = event;
+  if (rev !== undefined) li.dataset.rev = String(rev);
+  if (cursor) li.dataset.cursor = cursor;
+  const channelId = BOARD_CHANNELS.includes(channel) ? cursorPositions(cursor)[channel] : undefined;
+  if (channelId) li.dataset.channelId = channelId;
+  li.innerHTML =
+    '<span><span class="event-channel"></span> <span class="event-name"></span></span><span class="event-meta"></span>';
+  li.querySelector('.event-channel').textContent = channel;
+  li.querySelector('.event-name').textContent = rev === undefined ? event : `${event} #${rev}`;
+  const meta = li.querySelector('.event-meta');
+  meta.textContent = channelId ?? cursor ?? '';
+  meta.title = cursor ? `id: ${cursor}` : '';
+  const list = $('board-events');
+  list.prepend(li);
+  while (list.children.length > KEPT_LOG) list.lastElementChild.remove();
+  return li;
+}
+
+function renderBoardCheck() {
+  $('board-gaps').textContent = fmt.format(board.gaps);
+  $('board-duplicates').textContent = fmt.format(board.duplicates);
+  $('board-check').dataset.ok = String(board.gaps === 0 && board.duplicates === 0);
+}
+
+function renderOrders(changedId) {
+  const body = $('board-orders');
+  const rows = [...board.orders.values()].sort((a, b) => b.order.id - a.order.id);
+  body.replaceChildren(
+    ...rows.map(({ order, rev }) => {
+      const tr = document.createElement('tr');
+      tr.dataset.testid = 'board-order';
+      tr.dataset.orderId = String(order.id);
+      tr.dataset.status = order.status;
+      if (order.id === changedId) tr.className = 'changed';
+      for (const [value, cls] of [
+        [`#${order.id}`, 'num'],
+        [order.customer, ''],
+        [order.item, ''],
+        [order.status, 'status'],
+        [rev === undefined ? 'snapshot' : `#${rev}`, 'num'],
+      ]) {
+        const td = document.createElement('td');
+        if (cls === 'status') {
+          const pill = document.createElement('span');
+          pill.className = 'order-status';
+          pill.dataset.status = value;
+          pill.textContent = value;
+          td.append(pill);
+        } else {
+          td.textContent = value;
+          if (cls) td.className = cls;
+        }
+        tr.append(td);
+      }
+      return tr;
+    }),
+  );
+}
+
+function renderAlerts() {
+  $('board-alerts').replaceChildren(
+    ...board.alerts
+      .slice()
+      .reverse()
+      .map(alert => {
+        const li = document.createElement('li');
+        li.dataset.testid = 'board-alert-item';
+        li.dataset.level = alert.level;
+        li.textContent = `${time(alert.at)} · ${alert.text}`;
+        return li;
+      }),
+  );
+}
+
+function onBoardSnapshot(event) {
+  const snapshot = JSON.parse(event.data);
+  board.orders = new Map(snapshot.orders.map(order => [order.id, { order, rev: undefined }]));
+  board.alerts = snapshot.alerts;
+  board.snapshotRev = { ...snapshot.rev };
+  board.rev = { ...snapshot.rev };
+  onBoardEvent(event.lastEventId);
+  const row = boardLog(
+    'snapshot',
+    'snapshot',
+    `${snapshot.orders.length} orders · orders #${snapshot.rev.orders} · alerts #${snapshot.rev.alerts}`,
+    undefined,
+    event.lastEventId,
+  );
+  row.dataset.revOrders = String(snapshot.rev.orders);
+  row.dataset.revAlerts = String(snapshot.rev.alerts);
+  renderOrders();
+  renderAlerts();
+}
+
+/**
+ * Applies a live event once: each channel's `rev` goes 1, 2, 3… A rev already covered by the
+ * snapshot is skipped (an event published while the snapshot loaded may be in both); one already
+ * applied after it would be a duplicate; a jump would be a gap. Both counters stay at 0.
+ */
+function onBoardChange(event) {
+  const channel = BOARD_EVENT_CHANNEL[event.type];
+  const data = JSON.parse(event.data);
+  onBoardEvent(event.lastEventId);
+  if (data.rev <= board.snapshotRev[channel]) return;
+  if (data.rev <= board.rev[channel]) {
+    board.duplicates++;
+    renderBoardCheck();
+    return;
+  }
+  if (data.rev > board.rev[channel] + 1) board.gaps += data.rev - board.rev[channel] - 1;
+  board.rev[channel] = data.rev;
+  boardLog('live', channel, event.type, data.rev, event.lastEventId);
+  renderBoardCheck();
+  if (channel === 'alerts') {
+    board.alerts.push(data.alert);
+    if (board.alerts.length > KEPT_ALERTS) board.alerts.shift();
+    renderAlerts();
+    return;
+  }
+  board.orders.set(data.order.id, { order: data.order, rev: data.rev });
+  // The server lets the oldest delivered orders go the same way.
+  for (const [id, row] of board.orders) {
+    if (board.orders.size <= KEPT_ORDERS) break;
+    if (row.order.status === 'delivered') board.orders.delete(id);
+  }
+  renderOrders(data.order.id);
+}
+
+/** Counts an event and keeps its cursor: the Last-Event-ID of a resume. */
+function onBoardEvent(cursor) {
+  board.count++;
+  $('board-count').textContent = fmt.format(board.count);
+  if (!cursor) return;
+  board.cursor = cursor;
+  $('board-cursor').textContent = cursor;
+}
+
+function connectBoard() {
+  clearBoardRetry();
+  const resumeFrom = board.cursor;
+  const url = resumeFrom
+    ? `/api/board?lastEventId=${encodeURIComponent(resumeFrom)}`
+    : '/api/board';
+  const source = new EventSource(url);
+  board.source = source;
+  setStatus($('board-status'), 'connecting');
+  source.onopen = () => {
+    $('board-cap').hidden = true;
+    setStatus($('board-status'), 'live');
+    if (resumeFrom) boardLog('resume', 'resumed', 'from the cursor', undefined, resumeFrom);
+  };
+  source.onerror = () => {
+    if (board.source !== source) return;
+    // Still CONNECTING: a network error, the browser retries by itself with Last-Event-ID.
+    if (source.readyState !== EventSource.CLOSED) {
+      setStatus($('board-status'), 'reconnecting');
+      return;
+    }
+    // CLOSED: the server refused the stream (a status other than 200). EventSource does not say
+    // which: ask again with fetch() and read it.
+    source.close();
+    board.source = undefined;
+    void probeBoard(url);
+  };
+  source.addEventListener('snapshot', onBoardSnapshot);
+  for (const name of Object.keys(BOARD_EVENT_CHANNEL)) source.addEventListener(name, onBoardChange);
+  source.addEventListener('resync', event => {
+    onBoardEvent(event.lastEventId);
+    boardLog('resync', 'resync', 'history too short', undefined, event.lastEventId);
+  });
+}
+
+/** Why the board stream was refused: status, Retry-After and the JSON message, then retry. */
+async function probeBoard(url) {
+  const abort = new AbortController();
+  let res;
+  try {
+    res = await fetch(url, { headers: { Accept: 'text/event-stream' }, signal: abort.signal });
+  } catch {
+    retryBoard(5, 'error', 'unreachable');
+    return;
+  }
+  if (res.ok) {
+    // A slot came free meanwhile: this fetch is a stream now. Let it go, reconnect at once.
+    abort.abort();
+    connectBoard();
+    return;
+  }
+  const retryAfter = Math.max(1, Number(res.headers.get('Retry-After')) || 5);
+  const text = await res.text().catch(() => '');
+  abort.abort();
+  if (res.status === 429) {
+    let limit = '';
+    try {
+      limit = /at most (\d+)/.exec(JSON.parse(text).message)?.[1] ?? '';
+    } catch {
+      // Not the JSON body the library answers: show it as it is.
+    }
+    $('board-cap-limit').textContent = limit || 'too many';
+    $('board-cap-retry-after').textContent = String(retryAfter);
+    $('board-cap-body').textContent = text;
+    $('board-cap').dataset.retryAfter = String(retryAfter);
+    $('board-cap').hidden = false;
+    retryBoard(retryAfter, 'capped', '429 · waiting');
+  } else {
+    retryBoard(retryAfter, 'error', `${res.status} · retrying`);
+  }
+}
+
+/** Counts down on the page, then connects again (resuming from the cursor, if any). */
+function retryBoard(seconds, state, label) {
+  clearBoardRetry();
+  setStatus($('board-status'), state, label);
+  let left = seconds;
+  $('board-cap-seconds').textContent = String(left);
+  board.retryTimer = setInterval(() => {
+    left--;
+    $('board-cap-seconds').textContent = String(Math.max(0, left));
+    if (left <= 0) connectBoard();
+  }, 1000);
+}
+
+function clearBoardRetry() {
+  clearInterval(board.retryTimer);
+  board.retryTimer = undefined;
+}
+
+function toggleBoardConnection() {
+  toggleConnection(
+    'board',
+    () => {
+      clearBoardRetry();
+      board.source?.close();
+      board.source = undefined;
+      $('board-cap').hidden = true;
+    },
+    connectBoard,
+  );
+}
+
+async function boardPost(path, body) {
+  try {
+    await getJson(path, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify(body ?? {}),
+    });
+  } catch (err) {
+    boardLog('error', 'error', err.message);
+  }
+}
+
+function startBoard() {
+  $('board-key').textContent = `browser:${browserId()}`;
+  $('board-new-order').addEventListener('click', () => void boardPost('/api/board/orders'));
+  $('board-advance').addEventListener('click', () => void boardPost('/api/board/orders/advance'));
+  $('board-alert').addEventListener(
+    'click',
+    () =>
+      void boardPost('/api/board/alerts', { text: `Raised from this page at ${time(Date.now())}` }),
+  );
+  $('board-drop').addEventListener('click', toggleBoardConnection);
+  connectBoard();
 }
 
 /* ------------------------------------------------------------------ LLM */
@@ -496,9 +837,16 @@ function startStats() {
 
 /* ------------------------------------------------------------------ boot */
 
+// `/?only=board`: the board alone, one connection. Browsers open at most 6 HTTP/1.1 connections
+// per server, shared by all tabs; a full tab holds 3 (ticker, chat, board), a board tab 1.
+const onlyBoard = new URLSearchParams(location.search).get('only') === 'board';
+document.body.classList.toggle('only-board', onlyBoard);
 void loadHealth();
-startTicker();
-startChat();
-startLlm();
-startExport();
-startStats();
+startBoard();
+if (!onlyBoard) {
+  startTicker();
+  startChat();
+  startLlm();
+  startExport();
+  startStats();
+}

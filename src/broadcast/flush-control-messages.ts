@@ -6,7 +6,9 @@
  */
 export type FlushControlMessage =
   /** End the streams matching `key` and/or `channel` (both: streams matching both) with `revoked`. */
-  { readonly type: 'disconnect'; readonly key?: string; readonly channel?: string };
+  | { readonly type: 'disconnect'; readonly key?: string; readonly channel?: string }
+  /** Abort the producer of the run `key`, on the instance running it (`hub.cancel(key)`). */
+  | { readonly type: 'cancel'; readonly key: string };
 
 /** @internal */
 export const encodeControlMessage = (message: FlushControlMessage): string =>
@@ -30,5 +32,6 @@ export const decodeControlMessage = (text: string): FlushControlMessage | undefi
       ...(typeof m.channel === 'string' && { channel: m.channel }),
     };
   }
+  if (m.type === 'cancel' && typeof m.key === 'string') return { type: 'cancel', key: m.key };
   return undefined;
 };

@@ -56,8 +56,8 @@ interface Slot {
   readonly channel: string;
   readonly start: Start;
   readonly deliver: LocalDeliver;
-  /** Live events held until the start is read (undefined: live). */
-  pending: FlushHubEvent[] | undefined;
+  /** Live events of this channel are held until the start is read (false: live). */
+  holding: boolean;
   /** The last id delivered in this channel (or where it started). */
   position: string | undefined;
   /** The position as the composite cursor writes it. */
@@ -154,14 +154,17 @@ export const openHubStream = (
     out(slot, event);
   };
 
+  /** Live events that arrived while the start was read, with their channel, in arrival order. */
+  let held: { slot: Slot; event: FlushHubEvent }[] = [];
+
   const slots: Slot[] = channels.map((channel, i) => {
     const start = starts[i];
     const slot: Slot = {
       channel,
       start,
       deliver: event =>
-        slot.pending ? slot.pending.push(event) : scope.runInAsyncScope(live, null, slot, event),
-      pending: start.kind === 'live' ? undefined : [],
+        slot.holding ? held.push({ slot, event }) : scope.runInAsyncScope(live, null, slot, event),
+      holding: start.kind !== 'live',
       position: undefined,
       compact: compactPosition(undefined),
       dedupe: false,
@@ -183,11 +186,20 @@ export const openHubStream = (
     }
   };
 
-  const goLive = (slot: Slot): void => {
-    slot.dedupe = slot.position !== undefined;
-    const waiting = slot.pending ?? [];
-    slot.pending = undefined;
-    for (const event of waiting) live(slot, event);
+  /**
+   * Every channel goes live: the events held while the start was read go out in the order they
+   * arrived (across channels, as a stream already live would have sent them), each filtered by
+   * its channel's position.
+   */
+  const goLive = (): void => {
+    for (const slot of slots) {
+      if (!slot.holding) continue;
+      slot.dedupe = slot.position !== undefined;
+      slot.holding = false;
+    }
+    const waiting = held;
+    held = [];
+    for (const { slot, event } of waiting) live(slot, event);
   };
 
   const run = async (): Promise<void> => {
@@ -241,7 +253,7 @@ export const openHubStream = (
       subscriber.next(
         new FlushHubEvent({ ...(id !== undefined && { id }), type: SNAPSHOT_EVENT, data }),
       );
-      slots.forEach(goLive);
+      goLive();
       return;
     }
     // Every position first: the cursor of the first event sent names every channel.
@@ -272,8 +284,8 @@ export const openHubStream = (
           ),
         );
       }
-      goLive(slot);
     });
+    goLive();
   };
 
   const running = run();

@@ -32,6 +32,24 @@ export interface FlushTransportMessage {
   readonly to?: string;
 }
 
+/**
+ * How one publish is stored, when it differs from the transport's history settings (optional;
+ * FlushHub's runs use it so that a run's history holds the whole run and goes after its end).
+ * @publicApi
+ */
+export interface FlushPublishStorage {
+  /**
+   * Events kept in the channel's history, in place of the transport's `historySize`; the
+   * transport's `historyMaxAgeMs` does not apply to such a channel.
+   */
+  readonly historySize?: number;
+  /**
+   * The channel's history is deleted this long (ms) after this publish, unless a later publish
+   * sets another time.
+   */
+  readonly expireMs?: number;
+}
+
 /** What a transport answers to a resume request. @publicApi */
 export type FlushReplayResult =
   /** Every event after the given id, in order (possibly none). */
@@ -85,7 +103,11 @@ export interface FlushTransport {
    * Rejects (with `unavailable: true`, see `isTransportUnavailable()`) when the backend cannot
    * take it now.
    */
-  publish(channel: string, event: FlushTransportMessage): Promise<FlushTransportEvent>;
+  publish(
+    channel: string,
+    event: FlushTransportMessage,
+    storage?: FlushPublishStorage,
+  ): Promise<FlushTransportEvent>;
   /**
    * Delivers the channel's future events to `listener`, in order, each once. Resolves once the
    * subscription is active (events published after that are delivered) to an unsubscribe function.
@@ -98,6 +120,9 @@ export interface FlushTransport {
   /**
    * Every retained event after `lastEventId`, or `resync` when that id is not retained (always
    * for a string that is not an event id, with the channel's newest id as `lastId`, if any).
+   * `'0-0'` asks for the whole channel: `ok` with every event iff the history still starts at
+   * the channel's first event (nothing was ever trimmed; a channel without history: `ok`, no
+   * events), else `resync` (Redis: needs Redis >= 7 for `entries-added`; older ones resync).
    * Rejects (with `unavailable: true`, see `isTransportUnavailable()`) when the backend cannot
    * answer now.
    */
@@ -152,6 +177,9 @@ export interface FlushTransport {
 export const FlushTransport = Symbol('FlushTransport');
 
 const EVENT_ID = /^(\d{1,16})-(\d{1,16})$/;
+
+/** The `replay()` position that asks for a channel's whole history. @publicApi */
+export const FLUSH_FIRST_EVENT_ID = '0-0';
 
 /** Whether a string has the `<ms>-<seq>` event id shape. @publicApi */
 export const isEventId = (id: string): boolean => EVENT_ID.test(id);

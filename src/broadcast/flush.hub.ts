@@ -41,6 +41,14 @@ import {
 } from './flush-transport.interface.js';
 import { FlushUnavailableError } from './flush-unavailable.error.js';
 import {
+  FLUSH_RUNNER,
+  type FlushAttachOptions,
+  type FlushRunHost,
+  type FlushRunner,
+  type FlushRunOptions,
+  type FlushRunProducer,
+} from './flush-runner.interface.js';
+import {
   FLUSH_TICKET_REDEEMER,
   type FlushTicketRedeemer,
 } from './flush-ticket-redeemer.interface.js';
@@ -112,6 +120,10 @@ export class FlushHub implements OnModuleInit, OnApplicationShutdown {
   }[];
   /** What every hub stream uses of this hub. */
   private readonly host: HubStreamHost;
+  /** What the runner uses of this hub. */
+  private readonly runHost: FlushRunHost = {
+    stream: (channel, lastEventId) => this.open([channel], { lastEventId }, undefined),
+  };
 
   constructor(
     @Inject(FLUSH_RESOLVED_OPTIONS) private readonly options: ResolvedFlushOptions,
@@ -121,6 +133,9 @@ export class FlushHub implements OnModuleInit, OnApplicationShutdown {
     @Optional()
     @Inject(FLUSH_TICKET_REDEEMER)
     private readonly tickets?: FlushTicketRedeemer,
+    @Optional()
+    @Inject(FLUSH_RUNNER)
+    private readonly runner?: FlushRunner,
   ) {
     const authorize = options.authorize;
     this.rules =
@@ -297,6 +312,58 @@ export class FlushHub implements OnModuleInit, OnApplicationShutdown {
     } catch (err) {
       throw toHubError(err);
     }
+  }
+
+  /**
+   * Starts a run: calls `producer` once, here, and publishes its items as the events of the run
+   * `key` (the channel `run:<key>`), then `event: end` with `{"status":"completed"|"cancelled"|
+   * "failed"|"expired"}`. Returns the run's events from its first, then live, then the end. The
+   * producer runs on when this client leaves; any client on any instance sharing the transport
+   * follows it with `attach()`, until `ttlMs` after its end. A key of 1-200 characters from
+   * `A-Z a-z 0-9 . _ - : / @`, else a `FlushValidationError` (400). The returned Observable fails
+   * before any byte with a 409 (`FlushRunConflictError`) while a run of `key` lives or its replay
+   * is kept, a 429 (`FlushTooManyRunsError`) over `maxRuns`, a 503 while the transport is away.
+   * @example
+   * @Sse('answers/:id') answer(@Param('id') id: string, @Query('q') q: string) {
+   *   return this.hub.run(id, signal => this.llm.tokens(q, { signal }));
+   * }
+   */
+  run(
+    key: string,
+    producer: FlushRunProducer,
+    options: FlushRunOptions = {},
+  ): Observable<MessageEvent> {
+    return this.runs().run(this.runHost, key, producer, options);
+  }
+
+  /**
+   * The events of the run `key`, on any instance: without `lastEventId` the whole run from its
+   * first event, with one only what came after it; then live; then the `end` event, after which
+   * the Observable completes. Fails before any byte with a 404 (`FlushRunNotFoundError`) for a
+   * run that never existed or whose replay expired, a 204 (`FlushRunEndedError`, no body: an
+   * EventSource stops reconnecting) when `lastEventId` is the run's `end` event, a 400 for a
+   * malformed key or Last-Event-ID (one that is no event of the run).
+   */
+  attach(key: string, options: FlushAttachOptions = {}): Observable<MessageEvent> {
+    return this.runs().attach(this.runHost, key, options);
+  }
+
+  /**
+   * Cancels the run `key` from any instance: its producer's signal aborts on the instance
+   * running it, and the run ends with `end {"status":"cancelled"}`. Resolves once the message
+   * is sent; rejects with a 404 for a key without a live or kept run, a 503 while the transport
+   * cannot carry it. A run that already ended is left as it is.
+   */
+  cancel(key: string): Promise<void> {
+    return this.runs().cancel(key);
+  }
+
+  private runs(): FlushRunner {
+    if (!this.runner)
+      throw new FlushConfigurationError(
+        'FlushHub runs need FlushModule (its FlushRuns provider): import FlushModule.forRoot().',
+      );
+    return this.runner;
   }
 
   /** Local subscribers per channel on this instance. */

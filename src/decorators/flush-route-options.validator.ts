@@ -2,6 +2,7 @@ import { FlushConfigurationError } from '../flush.errors.js';
 import { INVALID_ROUTE_OPTION } from '../flush.messages.js';
 import type { FlushRouteOptions } from '../flush-route-options.interface.js';
 import { checkOptions, OPTION_RULES, type OptionRule } from '../flush-option.rules.js';
+import { FLUSH_FORMATS } from '../formats/flush-formats.registry.js';
 
 /** Route options checked exactly as the module's (and the SSE `retry` field). */
 const SHARED_RULES: { readonly [K in keyof FlushRouteOptions]?: OptionRule } = {
@@ -23,6 +24,7 @@ const KEYS = new Set([
   'compress',
   'contentType',
   'skipInterceptors',
+  'model',
 ]);
 
 /** Validates `@Flush()` options when the decorator is applied (at import, before bootstrap). @internal */
@@ -41,8 +43,8 @@ export const validateRouteOptions = (route: string, o: FlushRouteOptions): void 
     if (!KEYS.has(key))
       fail(key, `one of the known options (${[...KEYS].join(', ')}); this option does not exist`);
   }
-  if (o.format !== undefined && !['sse', 'ndjson', 'text'].includes(o.format))
-    fail('format', "'sse', 'ndjson' or 'text'");
+  if (o.format !== undefined && !FLUSH_FORMATS.includes(o.format))
+    fail('format', `one of ${FLUSH_FORMATS.map(f => `'${f}'`).join(', ')}`);
   checkOptions(o, SHARED_RULES, (option, _value, expected) => fail(option, expected));
   if (
     o.heartbeatChunk !== undefined &&
@@ -62,6 +64,10 @@ export const validateRouteOptions = (route: string, o: FlushRouteOptions): void 
     (typeof o.contentType !== 'string' || /[\r\n]/.test(o.contentType))
   )
     fail('contentType', 'a Content-Type header value');
+  if (o.model !== undefined && o.format !== 'openai')
+    fail('model', "unset: it only applies to format 'openai'");
+  if (o.model !== undefined && (typeof o.model !== 'string' || !/^[^\r\n]{1,200}$/.test(o.model)))
+    fail('model', 'a model name of 1 to 200 characters without line breaks');
   if (o.format && o.format !== 'sse' && (o.retry !== undefined || o.padding))
     fail(o.retry !== undefined ? 'retry' : 'padding', "unset: it only applies to format 'sse'");
 };

@@ -25,6 +25,8 @@ import {
 } from '../sse/sse.serializer.js';
 import type { Chunk, FlushFormat, StreamWriterOptions } from '../writer/stream.writer.js';
 import { getFlushMetadata, getStreamKind } from './flush-metadata.accessor.js';
+import { wireFormatOf } from '../formats/flush-formats.registry.js';
+import type { FlushFormatSession } from '../formats/flush-wire-format.js';
 import { getRouteLimits } from '../controls/flush-limits.decorator.js';
 import type { FlushRouteLimits } from '../controls/flush-stream-controls.service.js';
 
@@ -42,13 +44,18 @@ export interface RoutePlan {
   readonly nestSseSignal: boolean;
   /** `@HttpCode()`. */
   readonly statusCode: number | undefined;
-  readonly headers: Readonly<Record<string, string>>;
+  readonly headers: Readonly<Record<string, string | readonly string[]>>;
   /** Whether a Content-Type set by the app wins over the format's (text only). */
   readonly keepContentType: boolean;
   /** What goes out right after the headers. */
   readonly preamble: string;
   /** Makes the encoder of one connection (Nest numbers `@Sse()` events per connection). */
   readonly encoder: () => FrameEncoder;
+  /**
+   * A format with an ending and an error shape of its own ('openai', 'ai-sdk'): makes the session
+   * of one connection, which encodes its items and writes its ending.
+   */
+  readonly session: (() => FlushFormatSession) | undefined;
   /** Nest considers the response handled (no passthrough): its pipeline may end early. */
   readonly releasePipeline: boolean;
   readonly plainOptions: StreamWriterOptions;
@@ -68,7 +75,8 @@ const sseEncoder: FrameEncoder = item =>
   sharedFrameOf(item) ??
   (item instanceof FlushSseEvent ? item.serialize() : serializeSseEvent({ data: item }));
 
-const ENCODERS: Record<FlushFormat, FrameEncoder> = {
+/** The encoders of the formats without a session of their own (see `RoutePlan.session`). */
+const ENCODERS: Partial<Record<FlushFormat, FrameEncoder>> = {
   sse: sseEncoder,
   ndjson: item => (item instanceof Uint8Array ? Buffer.from(item) : serializeNdjsonLine(item)),
   text: item =>
@@ -91,6 +99,8 @@ const dropNotices = (
   ndjson: count =>
     serializeNdjsonLine({ [resyncEventName]: { reason: 'dropped', dropped: count } }),
   text: undefined,
+  openai: undefined,
+  'ai-sdk': undefined,
 });
 
 /**
@@ -135,14 +145,18 @@ export const planRoute = (
   const route: FlushRouteOptions = getFlushMetadata(handler)?.options ?? {};
   const format = route.format ?? 'sse';
   const sse = format === 'sse';
+  const wire = wireFormatOf(format);
+  // 'openai' and 'ai-sdk' are SSE on the wire: SSE comment heartbeats by default.
+  const sseFramed = sse || wire !== undefined;
   const padding = route.padding === true ? 2048 : route.padding || 0;
   let preamble = nestSse ? '\n' : ''; // Nest's SseStream writes an empty line after the headers
   if (sse && padding > 0) preamble += serializeSseComment(' '.repeat(padding));
   if (sse && route.retry !== undefined) preamble += serializeSseRetry(route.retry);
   const nestLimit = nestSse ? getNestSseOptions(handler)?.maxPendingDataLength : undefined;
   const writer: StreamWriterOptions = {
-    heartbeatIntervalMs: route.heartbeatIntervalMs ?? (sse ? options.heartbeatIntervalMs : false),
-    heartbeatChunk: route.heartbeatChunk ?? (sse ? SSE_HEARTBEAT : '\n'),
+    heartbeatIntervalMs:
+      route.heartbeatIntervalMs ?? (sseFramed ? options.heartbeatIntervalMs : false),
+    heartbeatChunk: route.heartbeatChunk ?? (sseFramed ? SSE_HEARTBEAT : '\n'),
     maxQueuedBytes:
       route.maxQueuedBytes ??
       (nestLimit === undefined || Number.isNaN(nestLimit)
@@ -168,10 +182,15 @@ export const planRoute = (
     nestSse,
     nestSseSignal: nestSse && usesNestSseSignal(controller, handler.name),
     statusCode: getHttpCode(handler),
-    headers: nestSse ? NEST_SSE_HEADERS : { ...STREAM_COMMON_HEADERS, 'content-type': contentType },
+    headers: nestSse
+      ? NEST_SSE_HEADERS
+      : { ...STREAM_COMMON_HEADERS, 'content-type': contentType, ...wire?.headers },
     keepContentType: format === 'text' && route.contentType === undefined,
     preamble,
-    encoder: nestSse ? () => createMessageEventEncoder(sharedFrameOf) : () => ENCODERS[format],
+    encoder: nestSse
+      ? () => createMessageEventEncoder(sharedFrameOf)
+      : () => ENCODERS[format] ?? sseEncoder,
+    session: wire && !nestSse ? () => wire.createSession({ model: route.model }) : undefined,
     releasePipeline: !isResponsePassthrough(controller, handler.name),
     compress: route.compress ?? false,
     limits: getRouteLimits(handler, controller, options),

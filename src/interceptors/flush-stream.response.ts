@@ -7,6 +7,12 @@ import { frameworkHeaders } from '../writer/raw-response.util.js';
 import { StreamWriter, type Chunk, type StreamWriterHooks } from '../writer/stream.writer.js';
 import type { FrameEncoder, RoutePlan } from './flush-route.plan.js';
 import type { FlushStreamContext } from '../flush-stream.context.js';
+import type { FlushEndStatus, FlushFormatSession } from '../formats/flush-wire-format.js';
+import {
+  encodeBodyChunk,
+  webResponseBody,
+  webResponseHeaders,
+} from '../formats/web-response.passthrough.js';
 
 /** One request of a streaming route. @internal */
 export interface StreamRequest {
@@ -22,6 +28,8 @@ export interface StreamRequest {
   readonly context: FlushStreamContext;
   /** The framework request, for the controls' `expiresAt(request)`. */
   readonly req: object;
+  /** The connection's session of a format with an ending of its own ('openai', 'ai-sdk'). */
+  readonly session?: FlushFormatSession;
 }
 
 /** The status the framework response carries now. @internal */
@@ -43,7 +51,7 @@ export const openStream = (stream: StreamRequest, writer: StreamWriter): boolean
   const { plan, res, rawRes } = stream;
   if (writer.closed) return false;
   const framework = frameworkHeaders(res);
-  const headers: Record<string, string> = { ...framework, ...plan.headers };
+  const headers: Record<string, string | readonly string[]> = { ...framework, ...plan.headers };
   const existingType = framework['content-type'] ?? rawRes.getHeader('content-type');
   if (plan.keepContentType && existingType) headers['content-type'] = String(existingType);
   // A status set by the handler or an interceptor wins; otherwise @HttpCode(), then 200
@@ -65,11 +73,13 @@ export const openStream = (stream: StreamRequest, writer: StreamWriter): boolean
 export const failStream = (
   logger: Logger,
   err: unknown,
-  { plan, encode }: StreamRequest,
+  { plan, encode, session }: StreamRequest,
   writer: StreamWriter,
 ): void => {
   const publicError = reportStreamError(logger, plan.name, err);
   if (writer.closed) return;
+  // 'openai' / 'ai-sdk': the format's own error shape, then its end.
+  if (session) return writer.end(session.end('failed', publicError));
   switch (plan.format) {
     case 'sse': {
       const event = { type: 'error', data: publicError.message };
@@ -89,4 +99,60 @@ export const failStream = (
     default:
       writer.abort();
   }
+};
+
+/** Ends a stream whose source completed: with the format's own ending, if it has one. @internal */
+export const endStream = ({ session }: StreamRequest, writer: StreamWriter): void =>
+  writer.end(session?.end('completed'));
+
+/** How the formats with an ending of their own end a stream the controls end. */
+const CONTROL_ENDINGS: Readonly<Record<string, FlushEndStatus>> = {
+  expired: 'expired',
+  revoked: 'failed',
+};
+
+/**
+ * The ending of a format with its own ('openai', 'ai-sdk') for a control event that ends the
+ * stream: `expired` ends it as an expired run, `revoked` with the format's error. @internal
+ */
+export const controlEnding = (session: FlushFormatSession, event: string): Chunk =>
+  session.end(CONTROL_ENDINGS[event] ?? 'cancelled', {
+    statusCode: 403,
+    message: `Stream ${event}`,
+  });
+
+/**
+ * The request of a handler that returned a web `Response`: its status, headers (no hop-by-hop
+ * ones, no Content-Length) and body bytes go out as they are, flushed per chunk, without the
+ * route format's headers, preamble, ending or heartbeats; and the body to pump (undefined for
+ * none). Throws a `TypeError` for a body read already. @internal
+ */
+export const webResponseRequest = (
+  stream: StreamRequest,
+  response: Response,
+): { stream: StreamRequest; body: ReadableStream<Uint8Array> | undefined } => {
+  const body = webResponseBody(response);
+  const options = { heartbeatIntervalMs: false as const, dropNotice: undefined };
+  const plan: RoutePlan = {
+    ...stream.plan,
+    statusCode: response.status,
+    headers: webResponseHeaders(response),
+    keepContentType: false,
+    preamble: '',
+    compress: false,
+    session: undefined,
+    plainOptions: { ...stream.plan.plainOptions, ...options },
+    gzipOptions: { ...stream.plan.gzipOptions, ...options },
+  };
+  return {
+    // The Response's status wins over one the handler set on the framework response.
+    stream: {
+      ...stream,
+      plan,
+      initialStatus: statusOf(stream.res),
+      encode: encodeBodyChunk,
+      session: undefined,
+    },
+    body,
+  };
 };

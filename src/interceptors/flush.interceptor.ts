@@ -28,6 +28,7 @@ import {
 import { pumpSource, releaseSource, unwrapStreamSource } from '../writer/stream-source.util.js';
 import type { StreamWriter, StreamWriterHooks } from '../writer/stream.writer.js';
 import { FlushResult } from './flush-result.js';
+import { runAwareSession, runErrorForFormat } from './run-format.adapter.js';
 import {
   controlEndFrame,
   planRoute,
@@ -44,12 +45,16 @@ import {
   type FlushStreamContext,
 } from '../flush-stream.context.js';
 import {
+  controlEnding,
   createStreamWriter,
+  endStream,
   failStream,
   openStream,
   statusOf,
+  webResponseRequest,
   type StreamRequest,
 } from './flush-stream.response.js';
+import { isWebResponse } from '../formats/web-response.passthrough.js';
 import {
   appForRequest,
   enterStream,
@@ -78,8 +83,9 @@ const trackPosition =
 const toExceptionFilters =
   (stream: StreamRequest, subscriber: Subscriber<unknown>) =>
   (err: unknown): void => {
-    setErrorResponseHeaders(stream.rawRes, err);
-    subscriber.error(err);
+    const answer = runErrorForFormat(stream.plan.format, err);
+    setErrorResponseHeaders(stream.rawRes, answer);
+    subscriber.error(answer);
   };
 
 /**
@@ -134,6 +140,8 @@ export class FlushInterceptor implements NestInterceptor {
     const streamContext = this.controls.createContext(req, plan.name);
     bindStreamToRequest(rawReq, streamContext);
     if (req !== rawReq) bindStreamToRequest(req, streamContext);
+    const made = plan.session?.();
+    const session = made && runAwareSession(made);
     const stream: StreamRequest = {
       plan,
       res,
@@ -141,8 +149,9 @@ export class FlushInterceptor implements NestInterceptor {
       rawReq,
       rawRes,
       initialStatus: statusOf(res),
-      encode: trackPosition(plan.encoder(), streamContext),
+      encode: trackPosition(session?.encode ?? plan.encoder(), streamContext),
       context: streamContext,
+      session,
     };
     // The handler, its producer and the hub subscriptions run in the stream's context.
     return new Observable<unknown>(subscriber =>
@@ -216,7 +225,7 @@ export class FlushInterceptor implements NestInterceptor {
       else if (events) {
         // Completed before the headers went out: they go first.
         if (!opened && !openStream(stream, events)) return;
-        events.end();
+        endStream(stream, events);
       }
       subscriber.next(undefined);
       subscriber.complete();
@@ -289,7 +298,9 @@ export class FlushInterceptor implements NestInterceptor {
   /** Settles the handler's result, opens the stream and pumps the source until it ends. */
   private async start(stream: StreamRequest, value: unknown, release: () => void): Promise<void> {
     // An async handler's errors still get a real status: nothing is sent before it settles.
-    const source: unknown = await value;
+    let source: unknown = await value;
+    // A web Response: its status, headers and body pass through.
+    if (isWebResponse(source)) ({ stream, body: source } = webResponseRequest(stream, source));
     if (isClosed(stream.rawReq, stream.rawRes)) {
       release();
       return releaseSource(source);
@@ -350,7 +361,7 @@ export class FlushInterceptor implements NestInterceptor {
     this.controlEnds(stream, writer, admission);
     try {
       await pumping;
-      writer.end();
+      endStream(stream, writer);
     } catch (err) {
       failStream(this.logger, err, stream, writer);
     } finally {
@@ -390,7 +401,9 @@ export class FlushInterceptor implements NestInterceptor {
   ): void {
     admission.opened((event, data, retryMs) =>
       writer.end(
-        controlEndFrame(stream.plan.format, event, data, stream.context.position, retryMs),
+        stream.session
+          ? controlEnding(stream.session, event)
+          : controlEndFrame(stream.plan.format, event, data, stream.context.position, retryMs),
       ),
     );
   }

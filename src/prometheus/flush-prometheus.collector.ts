@@ -1,8 +1,7 @@
 import type { Counter, Gauge, Histogram, Registry } from 'prom-client';
-import type { FlushMetrics } from '../flush.metrics.js';
+import type { FlushMetrics, FlushMetricsFormat } from '../flush.metrics.js';
 import type { FlushTransport } from '../broadcast/flush-transport.interface.js';
 import { FlushConfigurationError } from '../flush.errors.js';
-import type { FlushFormat } from '../writer/stream.writer.js';
 import { METRIC_NAME_TAKEN } from './flush-prometheus.messages.js';
 import type { PromClient } from './prom-client.loader.js';
 
@@ -26,7 +25,7 @@ const COUNTED: readonly CountedField[] = [
   'resyncs',
 ];
 
-const FORMATS: readonly FlushFormat[] = ['sse', 'ndjson', 'text'];
+const FORMATS: readonly FlushMetricsFormat[] = ['sse', 'ndjson', 'text'];
 
 /** Upper bounds of the delivery histogram, in seconds (1 ms to 10 s). */
 const DELIVERY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
@@ -36,7 +35,7 @@ export interface FlushPrometheusSource {
   readonly metrics: FlushMetrics;
   readonly transport: FlushTransport;
   readonly seen: Record<CountedField, number>;
-  readonly seenOpened: Record<FlushFormat, number>;
+  readonly seenOpened: Record<FlushMetricsFormat, number>;
   readonly seenPublished: Map<string, number>;
   readonly seenDelivered: Map<string, number>;
 }
@@ -172,7 +171,7 @@ export class FlushPrometheusCollector {
     incBy(c.resyncs, undefined, delta('resyncs'));
   }
 
-  private openStreams(format: FlushFormat): number {
+  private openStreams(format: FlushMetricsFormat): number {
     let open = 0;
     for (const source of this.sources) open += source.metrics.openStreamsByFormat[format];
     return open;

@@ -40,18 +40,26 @@ return id
 /**
  * Reads what a resume needs, atomically: nil when the stream does not exist; otherwise
  * { last-generated-id } when ARGV[1] is '' or not an entry of the stream, and
- * { last-generated-id, entries from ARGV[1] on (inclusive) } when it is.
- * KEYS[1] stream key. ARGV[1] the client's last event id, or ''.
+ * { last-generated-id, entries from ARGV[1] on (inclusive) } when it is. ARGV[1] '0-0' asks for
+ * the whole stream: { last-generated-id, every entry } iff nothing was ever trimmed
+ * (`entries-added` equals the length: Redis >= 7), else { last-generated-id }.
+ * KEYS[1] stream key. ARGV[1] the client's last event id, '0-0', or ''.
  * @internal
  */
 export const REPLAY_SCRIPT = lua(`
 if redis.call('EXISTS', KEYS[1]) == 0 then return false end
 local info = redis.call('XINFO', 'STREAM', KEYS[1])
-local last = false
+local last, added, length = false, -1, -2
 for i = 1, #info, 2 do
-  if info[i] == 'last-generated-id' then last = info[i + 1] break end
+  if info[i] == 'last-generated-id' then last = info[i + 1]
+  elseif info[i] == 'entries-added' then added = info[i + 1]
+  elseif info[i] == 'length' then length = info[i + 1] end
 end
 if ARGV[1] == '' then return { last } end
+if ARGV[1] == '0-0' then
+  if added ~= length then return { last } end
+  return { last, redis.call('XRANGE', KEYS[1], '-', '+') }
+end
 if #redis.call('XRANGE', KEYS[1], ARGV[1], ARGV[1]) == 0 then return { last } end
 return { last, redis.call('XRANGE', KEYS[1], ARGV[1], '+') }
 `);

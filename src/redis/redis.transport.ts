@@ -1,7 +1,9 @@
 import type { FlushHistoryOptions } from '../flush-option.rules.js';
 import {
   compareEventIds,
+  FLUSH_FIRST_EVENT_ID,
   isEventId,
+  type FlushPublishStorage,
   type FlushGapState,
   type FlushReplayResult,
   type FlushTransport,
@@ -119,20 +121,30 @@ export class RedisFlushTransport implements FlushTransport {
     await this.connections.connection('connect');
   }
 
-  async publish(channel: string, message: FlushTransportMessage): Promise<FlushTransportEvent> {
+  async publish(
+    channel: string,
+    message: FlushTransportMessage,
+    storage: FlushPublishStorage = {},
+  ): Promise<FlushTransportEvent> {
     const { pub } = await this.connections.connection('publish');
     this.connections.assertReady(pub, `publish to channel "${channel}"`);
     const key = this.key(channel);
-    const maxAge = this.historyMaxAgeMs === false ? '' : String(this.historyMaxAgeMs);
+    // A channel with its own history size (a run) keeps it whole: no age limit.
+    const maxAge =
+      this.historyMaxAgeMs === false || storage.historySize !== undefined
+        ? ''
+        : String(this.historyMaxAgeMs);
     let id: unknown;
     try {
       id = await this.run(pub.client, PUBLISH_SCRIPT, key, [
         this.settings.trimOperator,
-        this.historySize,
+        storage.historySize ?? this.historySize,
         maxAge,
         key,
         encodeEntry(message),
-        historyKeyTtl(this.settings.keyTtlMs, this.historyMaxAgeMs),
+        storage.expireMs !== undefined
+          ? String(storage.expireMs)
+          : historyKeyTtl(this.settings.keyTtlMs, this.historyMaxAgeMs),
       ]);
     } catch (err) {
       throw toTransportError(`Publishing to channel "${channel}" failed`, err);
@@ -172,12 +184,15 @@ export class RedisFlushTransport implements FlushTransport {
     } catch (err) {
       throw toTransportError(`Reading the history of channel "${channel}" failed`, err);
     }
+    const whole = lastEventId === FLUSH_FIRST_EVENT_ID;
     const reply = decodeReplayReply(raw);
-    if (!reply) return { status: 'resync' }; // no stream: nothing published, or expired
+    // No stream: nothing published, or expired.
+    if (!reply) return whole ? { status: 'ok', events: [] } : { status: 'resync' };
     const { lastId, entries } = reply;
     const resync: FlushReplayResult =
       lastId === undefined ? { status: 'resync' } : { status: 'resync', lastId };
     if (!valid) return resync;
+    if (entries && whole) return { status: 'ok', events: this.decodeEntries(channel, entries) };
     if (entries) {
       // entries[0] is lastEventId itself: the client's position is retained, so every later
       // event is too (trimming only removes from the head).

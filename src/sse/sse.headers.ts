@@ -13,6 +13,8 @@ export const STREAM_CONTENT_TYPES = Object.freeze({
   sse: 'text/event-stream; charset=utf-8',
   ndjson: 'application/x-ndjson; charset=utf-8',
   text: 'text/plain; charset=utf-8',
+  openai: 'text/event-stream; charset=utf-8',
+  'ai-sdk': 'text/event-stream; charset=utf-8',
 } as const);
 
 /**

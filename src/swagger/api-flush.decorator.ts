@@ -9,7 +9,9 @@ import {
 } from '@nestjs/swagger';
 import { FlushConfigurationError } from '../flush.errors.js';
 import { describeValue } from '../flush.messages.js';
-import type { FlushFormat } from '../writer/stream.writer.js';
+
+/** The formats `@ApiFlush()` documents (the wire formats of `@Flush()` and `@Sse()`). @publicApi */
+export type ApiFlushFormat = 'sse' | 'ndjson' | 'text';
 
 /** Options of `@ApiFlush()`. @publicApi */
 export interface ApiFlushOptions {
@@ -17,7 +19,7 @@ export interface ApiFlushOptions {
    * The route's wire format, as given to `@Flush()` (`@Sse()` routes: `'sse'`).
    * @default 'sse'
    */
-  format?: FlushFormat;
+  format?: ApiFlushFormat;
   /**
    * The route's events: each name with its payload, a DTO class (documented as a component
    * schema, referenced with `$ref`) or an OpenAPI schema object. On SSE routes the name is the
@@ -28,7 +30,7 @@ export interface ApiFlushOptions {
 }
 
 /** The media type of each format, without parameters (OpenAPI content keys). */
-const MEDIA_TYPES: Record<FlushFormat, string> = {
+const MEDIA_TYPES: Record<ApiFlushFormat, string> = {
   sse: 'text/event-stream',
   ndjson: 'application/x-ndjson',
   text: 'text/plain',
@@ -87,7 +89,7 @@ const payloadSchema = (payload: Type<unknown> | SchemaObject): SchemaObject | Re
   typeof payload === 'function' ? { $ref: getSchemaPath(payload) } : payload;
 
 /** The schema of one item of the stream: one of the events. */
-const itemSchema = (format: FlushFormat, events: ApiFlushOptions['events']): SchemaObject => {
+const itemSchema = (format: ApiFlushFormat, events: ApiFlushOptions['events']): SchemaObject => {
   const alternatives = Object.entries(events).map(([name, payload]): SchemaObject => {
     if (format !== 'sse') return { title: name, ...asSchema(payloadSchema(payload)) };
     return {

@@ -1,4 +1,5 @@
 import type {
+  FlushPublishStorage,
   FlushTransportEvent,
   FlushTransportMessage,
 } from '../broadcast/flush-transport.interface.js';
@@ -14,8 +15,9 @@ export class RecordingFlushTransport extends InMemoryFlushTransport {
   override async publish(
     channel: string,
     message: FlushTransportMessage,
+    storage?: FlushPublishStorage,
   ): Promise<FlushTransportEvent> {
-    const event = await super.publish(channel, message);
+    const event = await super.publish(channel, message, storage);
     this.published.push({ channel, event });
     return event;
   }

@@ -3,6 +3,12 @@ import { StreamClosedError } from '../flush.errors.js';
 import type { StreamWriter } from './stream.writer.js';
 
 /**
+ * What `pumpSource` writes into: the stream writer, or any sink with the same contract (a run
+ * publishes its producer's items through one). @internal
+ */
+export type PumpSink = Pick<StreamWriter, 'write' | 'push' | 'onClose' | 'closed'>;
+
+/**
  * What a `@Flush()` handler returns: a stream of items of type `T`, or a Promise of one. (A
  * handler that returns a single non-stream value gets it written as one item.)
  * @example @Get('rows') @Flush({ format: 'ndjson' }) rows(): FlushSource<Row> { return this.db.cursor(); }
@@ -64,7 +70,7 @@ export const releaseSource = (source: unknown): void => {
  */
 export const pumpSource = async (
   source: unknown,
-  writer: StreamWriter,
+  writer: PumpSink,
   encode: FrameEncoder,
 ): Promise<void> => {
   if (isObservable(source)) return pumpObservable(source, writer, encode);
@@ -75,7 +81,7 @@ export const pumpSource = async (
 
 const pumpObservable = (
   source: Observable<unknown>,
-  writer: StreamWriter,
+  writer: PumpSink,
   encode: FrameEncoder,
 ): Promise<void> =>
   new Promise<void>((resolve, reject) => {
@@ -115,12 +121,30 @@ const pumpObservable = (
     if (settled) subscription.unsubscribe();
   });
 
+/**
+ * The iterator a source is read through. A web ReadableStream is read through its reader: its
+ * async iterator's `return()` waits for the read in progress, which an upstream gone quiet never
+ * settles, while `reader.cancel()` ends that read at once and cancels the stream.
+ */
+const openAsyncSource = (source: AsyncIterable<unknown>): AsyncIterator<unknown> => {
+  const getReader = (source as Partial<ReadableStream<unknown>>).getReader;
+  if (typeof getReader !== 'function') return source[Symbol.asyncIterator]();
+  const reader = getReader.call(source) as ReadableStreamDefaultReader<unknown>;
+  return {
+    next: () => reader.read() as Promise<IteratorResult<unknown>>,
+    return: async () => {
+      await reader.cancel();
+      return { done: true, value: undefined };
+    },
+  };
+};
+
 const pumpAsyncIterable = async (
   source: AsyncIterable<unknown>,
-  writer: StreamWriter,
+  writer: PumpSink,
   encode: FrameEncoder,
 ): Promise<void> => {
-  const iterator = source[Symbol.asyncIterator]();
+  const iterator = openAsyncSource(source);
   let finished = false;
   // Stops the producer as soon as the client leaves, also while next() is pending: a Readable is
   // destroyed, a ReadableStream cancelled; a generator runs its finally at its next yield.
@@ -135,9 +159,12 @@ const pumpAsyncIterable = async (
   };
   const cancelOnClose = writer.onClose(stop);
   if (finished) return;
+  let reading = false;
   try {
     for (;;) {
+      reading = true;
       const step = await iterator.next();
+      reading = false;
       if (finished) return;
       if (step.done) {
         finished = true;
@@ -149,7 +176,9 @@ const pumpAsyncIterable = async (
   } catch (err) {
     if (err instanceof StreamClosedError) return stop();
     if (finished) return; // an error after the client left (e.g. a destroyed stream) is no failure
-    finished = true; // a throwing iterator is finished already
+    // A throwing iterator is finished already; one whose item the encoder refused is stopped.
+    if (reading) finished = true;
+    else stop();
     throw err;
   } finally {
     cancelOnClose();
@@ -159,7 +188,7 @@ const pumpAsyncIterable = async (
 
 const pumpIterator = async (
   source: Iterator<unknown>,
-  writer: StreamWriter,
+  writer: PumpSink,
   encode: FrameEncoder,
 ): Promise<void> => {
   let done = false;

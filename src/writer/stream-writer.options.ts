@@ -1,5 +1,5 @@
 /** The wire formats a writer speaks. @publicApi */
-export type FlushFormat = 'sse' | 'ndjson' | 'text';
+export type FlushFormat = 'sse' | 'ndjson' | 'text' | 'openai' | 'ai-sdk';
 
 /** Counters a writer reports to (FlushMetrics implements it). @internal */
 export interface StreamWriterHooks {

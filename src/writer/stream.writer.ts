@@ -119,7 +119,11 @@ export class StreamWriter {
    * Sends the status line and headers right away (`flushHeaders()`), then `preamble` (an SSE
    * `retry:` hint, a padding comment) and starts the heartbeat.
    */
-  open(statusCode: number, headers: Record<string, string>, preamble?: string): void {
+  open(
+    statusCode: number,
+    headers: Readonly<Record<string, string | readonly string[]>>,
+    preamble?: string,
+  ): void {
     if (this.opened || this.closed) return;
     this.opened = true;
     const res = this.res;

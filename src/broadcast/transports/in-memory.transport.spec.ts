@@ -1,3 +1,4 @@
+import { jest } from '@jest/globals';
 import { compareEventIds } from '../flush-transport.interface.js';
 import { InMemoryFlushTransport } from './in-memory.transport.js';
 
@@ -65,5 +66,34 @@ describe('InMemoryFlushTransport', () => {
     await new Promise(r => setTimeout(r, 40));
     const fresh = await t.publish('c', { data: 'new' });
     expect(await t.replay('c', first)).toEqual({ status: 'resync', lastId: fresh.id });
+  });
+
+  it("replays the whole channel for '0-0' while nothing was evicted, else resync", async () => {
+    const t = new InMemoryFlushTransport({ historySize: 2 });
+    expect(await t.replay('c', '0-0')).toEqual({ status: 'ok', events: [] });
+    const a = await t.publish('c', { data: 'a' });
+    const b = await t.publish('c', { data: 'b' });
+    expect(await t.replay('c', '0-0')).toEqual({ status: 'ok', events: [a, b] });
+    const c = await t.publish('c', { data: 'c' });
+    expect(await t.replay('c', '0-0')).toEqual({ status: 'resync', lastId: c.id });
+  });
+
+  it('keeps a channel published with its own history size whole, and deletes it at expireMs', async () => {
+    jest.useFakeTimers({ doNotFake: ['performance'] });
+    try {
+      const t = new InMemoryFlushTransport({ historySize: 1, historyMaxAgeMs: 10 });
+      const storage = { historySize: 3, expireMs: 1000 };
+      const a = await t.publish('run', { data: 'a' }, storage);
+      jest.advanceTimersByTime(500);
+      const b = await t.publish('run', { data: 'b' }, storage);
+      expect(await t.replay('run', '0-0')).toEqual({ status: 'ok', events: [a, b] });
+      jest.advanceTimersByTime(999);
+      expect((await t.replay('run', '0-0')).status).toBe('ok');
+      jest.advanceTimersByTime(1);
+      expect(await t.replay('run', '')).toEqual({ status: 'resync', lastId: undefined });
+      await t.close();
+    } finally {
+      jest.useRealTimers();
+    }
   });
 });

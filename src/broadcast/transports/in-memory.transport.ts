@@ -1,6 +1,8 @@
 import {
   compareEventIds,
+  FLUSH_FIRST_EVENT_ID,
   isEventId,
+  type FlushPublishStorage,
   type FlushReplayResult,
   type FlushTransport,
   type FlushTransportEvent,
@@ -50,8 +52,27 @@ class ChannelLog {
   /** Id of the newest event that left the ring (resume from it is still exact). */
   evictedThrough: string | undefined;
   lastId: string | undefined;
+  /** Published with its own history size (a run): the transport's maximum age does not apply. */
+  ageless = false;
+  /** Deletes the history at its `expireMs`. */
+  expiry: NodeJS.Timeout | undefined;
 
   constructor(private capacity: number) {}
+
+  /** A channel with nothing stored yet takes another capacity (a run's history size). */
+  ownSize(capacity: number): void {
+    this.ageless = true;
+    if (this.size === 0 && this.evictedThrough === undefined) this.capacity = capacity;
+  }
+
+  /** Forgets the history, as an expired Redis key. */
+  clear(): void {
+    this.ring = [];
+    this.head = 0;
+    this.size = 0;
+    this.evictedThrough = undefined;
+    this.lastId = undefined;
+  }
 
   append(event: StoredEvent): void {
     this.lastId = event.id;
@@ -84,6 +105,8 @@ class ChannelLog {
 
   /** Events after `id`, or undefined when `id` is not the id of a retained (or last evicted) event. */
   after(id: string): FlushTransportEvent[] | undefined {
+    if (id === FLUSH_FIRST_EVENT_ID)
+      return this.evictedThrough === undefined ? this.slice(0) : undefined;
     if (id === this.lastId) return [];
     if (id === this.evictedThrough) return this.slice(0);
     // Binary search: ids in the ring are increasing.
@@ -109,7 +132,7 @@ class ChannelLog {
   }
 
   get idle(): boolean {
-    return this.listeners.size === 0 && this.size === 0;
+    return this.listeners.size === 0 && this.size === 0 && this.expiry === undefined;
   }
 }
 
@@ -155,13 +178,20 @@ export class InMemoryFlushTransport implements FlushTransport {
     return log;
   }
 
-  publish(channel: string, message: FlushTransportMessage): Promise<FlushTransportEvent> {
+  publish(
+    channel: string,
+    message: FlushTransportMessage,
+    storage: FlushPublishStorage = {},
+  ): Promise<FlushTransportEvent> {
     const now = Date.now();
     const id = this.ids.next(now);
     const delivered = eventOf(id, message);
     const log = this.log(channel, true);
+    if (storage.historySize !== undefined) log.ownSize(storage.historySize);
     log.append({ ...delivered, at: now });
-    if (this.historyMaxAgeMs !== false) log.evictOlderThan(now - this.historyMaxAgeMs);
+    if (this.historyMaxAgeMs !== false && !log.ageless)
+      log.evictOlderThan(now - this.historyMaxAgeMs);
+    if (storage.expireMs !== undefined) this.expire(channel, log, storage.expireMs);
     for (const listener of log.listeners) listener(delivered);
     if (log.idle) this.channels.delete(channel);
     return Promise.resolve(delivered);
@@ -182,17 +212,32 @@ export class InMemoryFlushTransport implements FlushTransport {
 
   replay(channel: string, lastEventId: string): Promise<FlushReplayResult> {
     const log = this.log(channel, false);
+    if (!log && lastEventId === FLUSH_FIRST_EVENT_ID)
+      return Promise.resolve({ status: 'ok', events: [] });
     if (!log || !isEventId(lastEventId)) {
       return Promise.resolve({ status: 'resync', lastId: log?.lastId });
     }
-    if (this.historyMaxAgeMs !== false) log.evictOlderThan(Date.now() - this.historyMaxAgeMs);
+    if (this.historyMaxAgeMs !== false && !log.ageless)
+      log.evictOlderThan(Date.now() - this.historyMaxAgeMs);
     const events = log.after(lastEventId);
     return Promise.resolve(
       events ? { status: 'ok', events } : { status: 'resync', lastId: log.lastId },
     );
   }
 
+  /** Deletes the channel's history `ms` from now (a later publish with `expireMs` re-arms it). */
+  private expire(channel: string, log: ChannelLog, ms: number): void {
+    clearTimeout(log.expiry);
+    log.expiry = setTimeout(() => {
+      log.expiry = undefined;
+      log.clear();
+      if (log.idle && this.channels.get(channel) === log) this.channels.delete(channel);
+    }, ms);
+    log.expiry.unref();
+  }
+
   close(): Promise<void> {
+    for (const log of this.channels.values()) clearTimeout(log.expiry);
     this.channels.clear();
     return this.control.close();
   }
