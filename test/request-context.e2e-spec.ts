@@ -48,6 +48,18 @@ class ContextController {
       );
   }
 
+  /** A hub.run() producer: it runs on detached from the response, in the request's context. */
+  @Sse('run/:rid')
+  run(@Param('rid') rid: string) {
+    const cls = this.cls;
+    return this.hub.run(`ctx-${rid}-${Date.now()}`, async function* () {
+      for (let i = 0; i < 3; i++) {
+        await jitter();
+        yield { i, rid: cls.get<string>('rid') };
+      }
+    });
+  }
+
   /** A publish made in a request: the context is there after the await. */
   @Post('publish/:rid')
   async publish(@Param('rid') rid: string) {
@@ -101,6 +113,18 @@ describe.each(platforms)('request context (nestjs-cls) in streams (%s)', platfor
       expect(result.items.map(e => JSON.parse(e.data) as unknown)).toEqual(
         [0, 1, 2, 3, 4].map(i => ({ i, rid: RIDS[k] })),
       );
+    });
+  });
+
+  it('a hub.run() producer sees its own request’s context in every event (10 concurrent)', async () => {
+    const results = await Promise.all(
+      RIDS.map(rid => readSse(app, `/ctx/run/${rid}`, { timeoutMs: 15_000 })),
+    );
+    results.forEach((result, k) => {
+      expect(
+        result.items.filter(e => e.event !== 'end').map(e => JSON.parse(e.data) as unknown),
+      ).toEqual([0, 1, 2].map(i => ({ i, rid: RIDS[k] })));
+      expect(result.items.at(-1)).toMatchObject({ event: 'end' });
     });
   });
 
