@@ -64,7 +64,11 @@ export type {
   FlushAuthorizeRule,
 } from './broadcast/flush-authorize.interface.js';
 export { isValidChannel } from './broadcast/flush-channel.util.js';
-export { FlushMetrics, type FlushMetricsFormat, type FlushMetricsSnapshot } from './flush.metrics.js';
+export {
+  FlushMetrics,
+  type FlushMetricsFormat,
+  type FlushMetricsSnapshot,
+} from './flush.metrics.js';
 
 export type { SseEvent } from './sse/sse-event.interface.js';
 export { FlushSseEvent, sseEvent } from './sse/sse-event.js';

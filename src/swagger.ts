@@ -6,4 +6,8 @@
  * @Sse('news') @ApiFlush({ events: { headline: HeadlineDto } }) news() { … }
  * @publicApi
  */
-export { ApiFlush, type ApiFlushFormat, type ApiFlushOptions } from './swagger/api-flush.decorator.js';
+export {
+  ApiFlush,
+  type ApiFlushFormat,
+  type ApiFlushOptions,
+} from './swagger/api-flush.decorator.js';
