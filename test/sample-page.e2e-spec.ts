@@ -287,7 +287,7 @@ describeWithChromium('sample-page')('sample page in headless Chromium', () => {
     );
 
     it(
-      'stops the LLM answer with Stop: the page aborts its fetch, the stream closes',
+      'stops the LLM answer with Stop: the run is cancelled, the stream closes',
       async () => {
         await page.fill(byTestId('llm-prompt'), 'How does resume with Last-Event-ID work?');
         await page.click(byTestId('llm-ask'));

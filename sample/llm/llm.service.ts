@@ -34,6 +34,10 @@ const DEFAULT_ANSWER =
   'with Last-Event-ID resume, and app.close() ends open streams promptly instead of waiting for every ' +
   'client to leave. This answer is canned, but it arrives token by token, exactly like a real model.';
 
+/** The canned answer to `prompt`: what its tokens add up to, whatever their pace. */
+export const answerFor = (prompt: string): string =>
+  ANSWERS.find(a => a.match.test(prompt))?.text ?? DEFAULT_ANSWER;
+
 /** Splits text into word-sized tokens that keep their leading space, like a model's tokens. */
 export const tokenize = (text: string): string[] => text.match(/\s*\S+/g) ?? [];
 
@@ -54,8 +58,7 @@ const sleep = (ms: number, signal: AbortSignal): Promise<void> =>
 export class LlmService {
   /** Tokens of the answer to `prompt`; stops as soon as `signal` aborts. */
   async *complete(prompt: string, signal: AbortSignal, delayMs = 30): AsyncGenerator<string> {
-    const answer = ANSWERS.find(a => a.match.test(prompt))?.text ?? DEFAULT_ANSWER;
-    const tokens = tokenize(answer);
+    const tokens = tokenize(answerFor(prompt));
     await sleep(250, signal); // "thinking"
     for (const token of tokens) {
       if (signal.aborted) return;

@@ -626,78 +626,228 @@ function startBoard() {
 
 /* ------------------------------------------------------------------ LLM */
 
-let llmAbort;
+// The answer is a run on the server (hub.run): POST /api/llm/runs/:key starts it under a key made
+// here, and the page follows it with an EventSource on GET /api/llm/runs/:key (hub.attach). The
+// key and the prompt stay in sessionStorage while the answer runs: a reload re-attaches and renders
+// the whole run from scratch; a dropped connection resumes after the last token's id.
 
-async function askLlm(event) {
-  event?.preventDefault();
-  llmAbort?.abort();
-  const abort = new AbortController();
-  llmAbort = abort;
-  const output = $('llm-output');
-  const text = $('llm-text');
-  const status = $('llm-status');
-  text.textContent = '';
-  let chunks = 0;
-  let chars = 0;
-  let firstAt;
-  const started = performance.now();
+const LLM_STORAGE_KEY = 'flush-demo-llm-run';
+/** How long "Drop connection" stays offline before it resumes: tokens pile up on the server. */
+const LLM_OFFLINE_MS = 1000;
+
+const llm = {
+  key: undefined,
+  source: undefined,
+  lastId: undefined,
+  ended: true,
+  chunks: 0,
+  chars: 0,
+  started: 0,
+  firstAt: undefined,
+  resumes: 0,
+  dropTimer: undefined,
+  leaving: false,
+};
+for (const leaving of ['beforeunload', 'pagehide']) {
+  addEventListener(leaving, () => {
+    llm.leaving = true;
+  });
+}
+addEventListener('pageshow', () => {
+  llm.leaving = false;
+});
+
+/** A run key: a UUID (crypto.randomUUID needs a secure context, getRandomValues does not). */
+function newRunKey() {
+  if (crypto.randomUUID) return crypto.randomUUID();
+  return Array.from(crypto.getRandomValues(new Uint8Array(16)), b =>
+    b.toString(16).padStart(2, '0'),
+  ).join('');
+}
+
+const runUrl = (key, suffix = '') => `/api/llm/runs/${encodeURIComponent(key)}${suffix}`;
+
+function llmButtons() {
+  const running = !llm.ended;
+  $('llm-ask').disabled = running;
+  $('llm-stop').disabled = !running;
+  $('llm-drop').disabled = !running || !llm.source;
+}
+
+/** Starts rendering the run `key` from its first token. */
+function llmBegin(key) {
+  llmDetach();
+  Object.assign(llm, {
+    key,
+    lastId: undefined,
+    ended: false,
+    chunks: 0,
+    chars: 0,
+    started: performance.now(),
+    firstAt: undefined,
+    resumes: 0,
+  });
+  $('llm-text').textContent = '';
   $('llm-tokens').textContent = '0';
   $('llm-chars').textContent = '0';
   $('llm-ttft').textContent = '–';
   $('llm-rate').textContent = '–';
-  $('llm-ask').disabled = true;
-  $('llm-stop').disabled = false;
-  output.dataset.state = 'streaming';
-  setStatus(status, 'streaming');
+  $('llm-key').textContent = key.slice(0, 8);
+  $('llm-last-id').textContent = '–';
+  $('llm-resumes').textContent = '0';
+  $('llm-output').dataset.state = 'streaming';
+  setStatus($('llm-status'), 'streaming');
+  llmButtons();
+}
+
+function llmDetach() {
+  clearTimeout(llm.dropTimer);
+  llm.dropTimer = undefined;
+  llm.source?.close();
+  llm.source = undefined;
+}
+
+function llmToken(token, id) {
+  llm.lastId = id;
+  llm.firstAt ??= performance.now();
+  llm.chunks++;
+  llm.chars += token.length;
+  $('llm-text').append(token);
+  $('llm-tokens').textContent = fmt.format(llm.chunks);
+  $('llm-chars').textContent = fmt.format(llm.chars);
+  $('llm-last-id').textContent = id;
+  $('llm-ttft').textContent = `${Math.round(llm.firstAt - llm.started)} ms`;
+  const seconds = (performance.now() - llm.firstAt) / 1000;
+  if (seconds > 0.2) $('llm-rate').textContent = (llm.chunks / seconds).toFixed(1);
+}
+
+const LLM_END_STATES = {
+  completed: ['done', 'done'],
+  cancelled: ['stopped', 'stopped'],
+  expired: ['stopped', 'expired'],
+  failed: ['error', 'failed'],
+};
+
+/** The run ended (its `end` event), or cannot be followed: the page lets go of it. */
+function llmFinish(state, label = state, note) {
+  llmDetach();
+  llm.ended = true;
+  sessionStorage.removeItem(LLM_STORAGE_KEY);
+  $('llm-output').dataset.state = state;
+  setStatus($('llm-status'), state, label);
+  if (note) $('llm-text').append(`\n[${note}]`);
+  llmButtons();
+}
+
+/** Follows the run: from its first event, or after `llm.lastId` (a resume). */
+function llmAttach() {
+  const key = llm.key;
+  const resume = llm.lastId ? `?lastEventId=${encodeURIComponent(llm.lastId)}` : '';
+  const source = new EventSource(runUrl(key, resume));
+  llm.source = source;
+  const current = () => llm.source === source;
+  source.onopen = () => {
+    if (current()) setStatus($('llm-status'), 'streaming');
+  };
+  // Every token is a message event whose id is its place in the run. EventSource's own
+  // reconnects send it as Last-Event-ID: the server answers with the tokens after it.
+  source.onmessage = event => {
+    if (current()) llmToken(event.data, event.lastEventId);
+  };
+  source.addEventListener('end', event => {
+    if (!current()) return;
+    const { status, message } = JSON.parse(event.data);
+    const [state, label] = LLM_END_STATES[status] ?? ['error', status];
+    llmFinish(state, label, status === 'failed' ? message : undefined);
+  });
+  source.onerror = () => {
+    // Leaving the page closes the EventSource with an error: the run stays the page's to resume.
+    if (!current() || llm.leaving) return;
+    // CLOSED: an answer that is not an event stream (404: unknown or expired run).
+    if (source.readyState === EventSource.CLOSED)
+      llmFinish('error', 'error', 'This answer is gone (unknown or expired run).');
+    else setStatus($('llm-status'), 'reconnecting');
+  };
+  llmButtons();
+}
+
+async function askLlm(event) {
+  event?.preventDefault();
+  const previous = llm.ended ? undefined : llm.key;
+  if (previous) void fetch(runUrl(previous, '/cancel'), { method: 'POST' });
+  const key = newRunKey();
+  const prompt = $('llm-prompt').value;
+  llmBegin(key);
+  sessionStorage.setItem(LLM_STORAGE_KEY, JSON.stringify({ key, prompt }));
+  const abort = new AbortController();
   try {
-    const res = await fetch('/api/llm', {
+    const res = await fetch(runUrl(key), {
       method: 'POST',
       headers: { 'Content-Type': 'application/json' },
-      body: JSON.stringify({ prompt: $('llm-prompt').value }),
+      body: JSON.stringify({ prompt }),
       signal: abort.signal,
     });
-    if (!res.ok || !res.body) throw new Error(`${res.status} ${res.statusText}`);
-    const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
-    for (;;) {
-      const { value, done } = await reader.read();
-      if (done) break;
-      firstAt ??= performance.now();
-      chunks++;
-      chars += value.length;
-      text.append(value);
-      $('llm-tokens').textContent = fmt.format(chunks);
-      $('llm-chars').textContent = fmt.format(chars);
-      $('llm-ttft').textContent = `${Math.round(firstAt - started)} ms`;
-      const seconds = (performance.now() - firstAt) / 1000;
-      if (seconds > 0.2) $('llm-rate').textContent = (chunks / seconds).toFixed(1);
+    if (!res.ok) {
+      const body = await res.json().catch(() => ({}));
+      throw new Error(`${res.status} ${body.message ?? res.statusText}`);
     }
-    output.dataset.state = 'done';
-    setStatus(status, 'done');
   } catch (err) {
-    if (abort.signal.aborted) {
-      output.dataset.state = 'stopped';
-      setStatus(status, 'stopped');
-    } else {
-      output.dataset.state = 'error';
-      setStatus(status, 'error');
-      text.append(`\n[${err.message}]`);
-    }
+    if (llm.key === key) llmFinish('error', 'error', err.message);
+    return;
   } finally {
-    if (llmAbort === abort) {
-      $('llm-ask').disabled = false;
-      $('llm-stop').disabled = true;
-    }
+    // The run is the server's now: this response lets go of it (its producer runs on), and the
+    // page follows the run through GET, which resumes.
+    abort.abort();
+  }
+  if (llm.key === key && !llm.ended) llmAttach();
+}
+
+/** Closes the EventSource mid-answer, stays offline a moment, then resumes after the last id. */
+function dropLlm() {
+  if (llm.ended || !llm.source) return;
+  llmDetach();
+  llm.resumes++;
+  $('llm-resumes').textContent = String(llm.resumes);
+  setStatus($('llm-status'), 'offline', 'offline, resuming…');
+  llmButtons();
+  llm.dropTimer = setTimeout(() => {
+    llm.dropTimer = undefined;
+    if (!llm.ended) llmAttach();
+  }, LLM_OFFLINE_MS);
+}
+
+async function stopLlm() {
+  if (llm.ended) return;
+  $('llm-stop').disabled = true;
+  // The run's `end` ("cancelled") comes through the EventSource; when offline, resume now.
+  await fetch(runUrl(llm.key, '/cancel'), { method: 'POST' }).catch(() => undefined);
+  if (!llm.ended && !llm.source) {
+    clearTimeout(llm.dropTimer);
+    llmAttach();
   }
 }
 
 function startLlm() {
   $('llm-form').addEventListener('submit', askLlm);
-  $('llm-stop').addEventListener('click', () => llmAbort?.abort());
+  $('llm-stop').addEventListener('click', () => void stopLlm());
+  $('llm-drop').addEventListener('click', dropLlm);
   for (const button of document.querySelectorAll('.suggestion')) {
     button.addEventListener('click', () => {
       $('llm-prompt').value = button.dataset.prompt;
       void askLlm();
     });
+  }
+  // A reload mid-answer: the run went on without the page; render it whole, then follow it.
+  let saved;
+  try {
+    saved = JSON.parse(sessionStorage.getItem(LLM_STORAGE_KEY) ?? 'null');
+  } catch {
+    saved = null;
+  }
+  if (saved && typeof saved.key === 'string') {
+    if (typeof saved.prompt === 'string') $('llm-prompt').value = saved.prompt;
+    llmBegin(saved.key);
+    llmAttach();
   }
 }
 

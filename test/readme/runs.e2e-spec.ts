@@ -15,9 +15,7 @@ describe('README: runs', () => {
 
   it('runs an answer, replays it on attach, and answers 204 at its end', async () => {
     const started = parseSseStream((await rawRequest(app, '/answers/a1/start?prompt=hi')).body);
-    expect(started.events.map(e => e.data).join('')).toBe(
-      'You asked: hi {"status":"completed"}',
-    );
+    expect(started.events.map(e => e.data).join('')).toBe('You asked: hi {"status":"completed"}');
     const attached = parseSseStream((await rawRequest(app, '/answers/a1')).body).events;
     expect(attached.at(-1)).toMatchObject({ event: 'end', data: '{"status":"completed"}' });
     const end = await rawRequest(app, '/answers/a1', {
