@@ -40,6 +40,7 @@ const moduleNameMapper = {
   '^nestjs-flush$': '<rootDir>/src/index.ts',
   '^nestjs-flush/testing$': '<rootDir>/src/testing/index.ts',
   '^nestjs-flush/redis$': '<rootDir>/src/redis.ts',
+  '^nestjs-flush/(prometheus|terminus|swagger)$': '<rootDir>/src/$1.ts',
   '^nestjs-flush/client$': '<rootDir>/src/client/index.ts',
   '^(\\.{1,2}/.*)\\.js$': '$1',
   ...(install

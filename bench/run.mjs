@@ -43,7 +43,7 @@ const args = parseArgs();
 const quick = Boolean(args.quick);
 const only = args.only
   ? String(args.only).toUpperCase().split(',')
-  : ['A', 'B', 'C', 'D', 'E', 'F', 'G', 'H'];
+  : ['A', 'B', 'C', 'D', 'E', 'F', 'G', 'H', 'I'];
 const runs = Number(args.runs ?? (quick ? 1 : 3));
 const profile = Boolean(args.profile);
 
@@ -163,6 +163,11 @@ export const SERVERS = {
     ours: true,
     ...nestApp('hub-sse', 'express', ['--controls=1']),
   },
+  'hub-sse-prometheus': {
+    label: 'FlushHub + @Sse() express, with FlushPrometheusModule (scraped every 5 s)',
+    ours: true,
+    ...nestApp('hub-sse', 'express', ['--prometheus=1']),
+  },
   'hub-sse-10ch': {
     label: 'FlushHub + @Sse() express, 10 channels per stream',
     ours: true,
@@ -199,6 +204,7 @@ const SCENARIO_SERVERS = {
   D: ['hub-flush', 'hub-sse'],
   G: ['hub-sse', 'hub-sse-10ch'],
   H: ['hub-sse', 'hub-sse-controls'],
+  I: ['hub-sse', 'hub-sse-prometheus'],
 };
 const EXCLUSION_VARIANTS = [
   {
@@ -436,15 +442,24 @@ const scenarioB = () => fanoutRuns('B', SCENARIO_SERVERS.B);
  * H: the fan-out of B on hub + @Sse() with a cap and a lifetime configured against the same
  * server without them (issue 18 target: CPU within 3 %).
  */
-const scenarioH = async () => {
-  const result = await fanoutRuns('H', SCENARIO_SERVERS.H);
+const scenarioH = () => fanoutWithAndWithout('H', 'hub-sse-controls', 'controls');
+
+/**
+ * I: the fan-out of B on hub + @Sse() with FlushPrometheusModule on against the same server
+ * without it (issue 21 target: CPU within 5 %).
+ */
+const scenarioI = () => fanoutWithAndWithout('I', 'hub-sse-prometheus', 'Prometheus');
+
+/** A fan-out scenario of hub-sse against `variant`: per phase, the median CPU ratio. */
+const fanoutWithAndWithout = async (scenario, variant, what) => {
+  const result = await fanoutRuns(scenario, SCENARIO_SERVERS[scenario]);
   for (const phase of result.phases) {
     const ratios = phase.runs.map(run =>
-      ratio(run['hub-sse-controls']?.cpuPercent, run['hub-sse']?.cpuPercent),
+      ratio(run[variant]?.cpuPercent, run['hub-sse']?.cpuPercent),
     );
     phase.cpuRatio = median(ratios.filter(x => typeof x === 'number'));
     log(
-      `[${elapsed()}] H ${phase.rate}/s: CPU with controls / without = ${fmt(phase.cpuRatio, 3)}x`,
+      `[${elapsed()}] ${scenario} ${phase.rate}/s: CPU with ${what} / without = ${fmt(phase.cpuRatio, 3)}x`,
     );
   }
   return result;
@@ -1037,6 +1052,7 @@ const main = async () => {
     F: scenarioF,
     G: scenarioG,
     H: scenarioH,
+    I: scenarioI,
   };
   const watchdog = setTimeout(() => {
     log(

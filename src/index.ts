@@ -34,6 +34,7 @@ export {
   parseFlushCursor,
 } from './broadcast/flush-cursor.js';
 export { FlushHubEvent } from './broadcast/flush-hub-event.js';
+export { FlushChannel, type FlushChannelEventName } from './broadcast/flush.channel.js';
 export {
   FlushTickets,
   type FlushTicket,
@@ -63,7 +64,11 @@ export type {
   FlushAuthorizeRule,
 } from './broadcast/flush-authorize.interface.js';
 export { isValidChannel } from './broadcast/flush-channel.util.js';
-export { FlushMetrics, type FlushMetricsSnapshot } from './flush.metrics.js';
+export {
+  FlushMetrics,
+  type FlushMetricsFormat,
+  type FlushMetricsSnapshot,
+} from './flush.metrics.js';
 
 export type { SseEvent } from './sse/sse-event.interface.js';
 export { FlushSseEvent, sseEvent } from './sse/sse-event.js';

@@ -7,6 +7,7 @@
 //   --adapter=express|fastify   --transport=memory|redis (hub kinds; redis needs REDIS_URL)
 //   --channels=N      hub kinds: every stream reads N channels (one composite-cursor stream)
 //   --controls=1      hub kinds: FlushModule with maxStreamsPerKey and maxLifetimeMs set (H)
+//   --prometheus=1    hub kinds: FlushPrometheusModule on, scraped every 5 s (I)
 import 'reflect-metadata';
 import { Controller, Get, Inject, Module, Query, Req, Sse } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
@@ -179,6 +180,14 @@ if (kind === 'nest-sse' || kind === 'flush') {
   const controls =
     args.controls === '1' ? { maxStreamsPerKey: 1_000_000, maxLifetimeMs: 3_600_000 } : {};
   imports.push(FlushModule.forRoot({ ...(transport ? { transport } : {}), ...controls }));
+  // --prometheus=1 (I): FlushPrometheusModule on prom-client's global registry, scraped every
+  // 5 s as a Prometheus server would (more often than the usual 15 s).
+  if (args.prometheus === '1') {
+    const { FlushPrometheusModule } = await import('nestjs-flush/prometheus');
+    const { register } = await import('prom-client');
+    imports.push(FlushPrometheusModule.register());
+    setInterval(() => void register.metrics(), 5000).unref();
+  }
   // Churn: a steady trickle of events, so every client reads one soon after it connects.
   if (args.trickleMs) {
     onReady = app => {

@@ -1,4 +1,5 @@
 import { FlushUnavailableError } from './flush-unavailable.error.js';
+import { AsyncResource } from 'node:async_hooks';
 import type { Logger } from '@nestjs/common';
 import type { Subscriber } from 'rxjs';
 import type { FlushStreamContext } from '../flush-stream.context.js';
@@ -63,6 +64,8 @@ interface Slot {
   compact: string;
   /** Live events may repeat what the start delivered: drop those not after `position`. */
   dedupe: boolean;
+  /** The channel's label in the metrics (only while an integration labels channels). */
+  readonly label: string | undefined;
 }
 
 /**
@@ -114,6 +117,10 @@ export const openHubStream = (
       ];
   let done = false;
   let loading = false;
+  // Live events arrive in the publisher's (or the transport socket's) async context: each is
+  // handed on in this subscriber's own (the request's AsyncLocalStorage stores: nestjs-cls,
+  // OpenTelemetry), so per-event code never sees another request's context.
+  const scope = new AsyncResource('FlushHubStream');
 
   const cursor = (): string =>
     joinCursor(
@@ -123,7 +130,7 @@ export const openHubStream = (
 
   /** Writes one event of a channel (its position already moved). */
   const out = (slot: Slot, event: FlushHubEvent): void => {
-    metrics.delivered++;
+    metrics.countDelivered(slot.label);
     if (!composite) {
       if (context && event.id !== undefined) context.position = event.id;
       subscriber.next(event);
@@ -155,11 +162,13 @@ export const openHubStream = (
     const slot: Slot = {
       channel,
       start,
-      deliver: event => (slot.holding ? held.push({ slot, event }) : live(slot, event)),
+      deliver: event =>
+        slot.holding ? held.push({ slot, event }) : scope.runInAsyncScope(live, null, slot, event),
       holding: start.kind !== 'live',
       position: undefined,
       compact: compactPosition(undefined),
       dedupe: false,
+      label: metrics.observer ? metrics.labelOf(channel) : undefined,
     };
     return slot;
   });
@@ -239,7 +248,7 @@ export const openHubStream = (
       if (done) return;
       const id = composite ? cursor() : slots[0].position;
       if (context && id !== undefined) context.position = id;
-      metrics.delivered++;
+      metrics.countDelivered(slots[0].label);
       // No id at all when the channel is empty: an empty `id:` resets the client's Last-Event-ID.
       subscriber.next(
         new FlushHubEvent({ ...(id !== undefined && { id }), type: SNAPSHOT_EVENT, data }),

@@ -134,6 +134,8 @@ export class LocalChannel {
     if (this.lastId !== undefined && compareEventIds(event.id, this.lastId) <= 0) return;
     this.lastId = event.id;
     this.deliverAll(toHubEvent(event));
+    // Once per event and instance, after every local writer took it (not for resync notices).
+    this.context.metrics.fannedOut(event.id);
   }
 
   private deliverAll(event: FlushHubEvent): void {

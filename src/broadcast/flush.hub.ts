@@ -30,6 +30,7 @@ import {
   assertTarget,
 } from './flush-channel.util.js';
 import { compileChannelPattern } from './flush-authorize.interface.js';
+import { FlushChannel } from './flush.channel.js';
 import { splitCursor } from './flush-cursor.js';
 import { openHubStream, type HubStreamHost, type HubStreamRequest } from './flush-hub-stream.js';
 import { LocalChannel, type LocalDeliver } from './flush-local-channel.js';
@@ -195,8 +196,22 @@ export class FlushHub implements OnModuleInit, OnApplicationShutdown {
     } catch (err) {
       throw toHubError(err);
     }
-    this.metrics.published++;
+    this.metrics.countPublished(channel);
     return stored.id;
+  }
+
+  /**
+   * The channel `name` with its events typed: `publish(event, data)` checks event names and
+   * payloads against `Events` at compile time. The same channel as the untyped name (its
+   * publishes reach `hub.stream(name)` and the reverse). Throws a `FlushValidationError` for an
+   * invalid channel name.
+   * @example
+   * const news = this.hub.channel<{ headline: Headline; removed: { id: string } }>('news');
+   * await news.publish('removed', { id: '42' });
+   */
+  channel<Events extends object = Record<string, unknown>>(name: string): FlushChannel<Events> {
+    assertChannel(name);
+    return new FlushChannel<Events>(this, name);
   }
 
   /**

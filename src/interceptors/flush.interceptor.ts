@@ -412,6 +412,7 @@ export class FlushInterceptor implements NestInterceptor {
   private trackShutdown(stream: StreamRequest, writer: StreamWriter): () => void {
     return this.connections.track({
       response: stream.rawRes,
+      format: stream.plan.format,
       shutdown: retryMs =>
         writer.end(
           stream.plan.format === 'sse' && retryMs !== undefined

@@ -12,6 +12,7 @@ import { HttpAdapterHost } from '@nestjs/core';
 import { FLUSH_RESOLVED_OPTIONS } from '../flush.internal-constants.js';
 import type { ResolvedFlushOptions } from '../flush-module-options.interface.js';
 import { FlushMetrics } from '../flush.metrics.js';
+import type { FlushFormat } from '../writer/stream.writer.js';
 
 /** An open stream the application can end on shutdown. @internal */
 export interface FlushClosable {
@@ -19,6 +20,8 @@ export interface FlushClosable {
   shutdown(retryMs: number | undefined): void;
   /** Its raw response: the connection is closed once the response is over. */
   readonly response?: ServerResponse;
+  /** Its wire format (for the open-stream counts per format). @default 'sse' */
+  readonly format?: FlushFormat;
 }
 
 /**
@@ -80,10 +83,10 @@ export class FlushConnections implements OnApplicationBootstrap, BeforeApplicati
 
   /** Registers an open stream; returns the function that unregisters it. @internal */
   track(stream: FlushClosable): () => void {
-    this.metrics.openStreams++;
-    this.metrics.streamsOpened++;
+    const format = stream.format ?? 'sse';
+    this.metrics.streamOpen(format, 1);
     if (this.closing) {
-      this.metrics.openStreams--;
+      this.metrics.streamOpen(format, -1);
       stream.shutdown(this.retryHint());
       closeConnectionWhenDone(stream.response);
       return () => undefined;
@@ -94,7 +97,7 @@ export class FlushConnections implements OnApplicationBootstrap, BeforeApplicati
       if (!tracked) return;
       tracked = false;
       // Shutdown already let go of it (and counted it) when it ended the stream.
-      if (this.open.delete(stream)) this.metrics.openStreams--;
+      if (this.open.delete(stream)) this.metrics.streamOpen(format, -1);
     };
   }
 
@@ -139,7 +142,7 @@ export class FlushConnections implements OnApplicationBootstrap, BeforeApplicati
     const streams = [...this.open];
     this.open.clear();
     for (const stream of streams) {
-      this.metrics.openStreams--;
+      this.metrics.streamOpen(stream.format ?? 'sse', -1);
       try {
         stream.shutdown(this.retryHint());
         closeConnectionWhenDone(stream.response);

@@ -31,6 +31,19 @@ const setups = [
 ];
 
 const entries = entryPoints();
+/** One typed use of each optional integration, so that a peer typed as any fails the compile. */
+const INTEGRATION_USES = {
+  'nestjs-flush/prometheus': e => [
+    `export const prometheus: DynamicModule = ${e}.FlushPrometheusModule.register({ channelLabel: (c: string) => c });`,
+  ],
+  'nestjs-flush/terminus': e => [
+    `type Health = Awaited<ReturnType<${e}.FlushHealthIndicator['isHealthy']>>;`,
+    'export const healthTyped: IsAny<Health> = false;',
+  ],
+  'nestjs-flush/swagger': e => [
+    `export const apiFlush: MethodDecorator = ${e}.ApiFlush({ format: 'ndjson', events: { row: { type: 'object' } } });`,
+  ],
+};
 // Each entry point imported as a namespace; `IsAny` fails the compile when one resolved to a file
 // without types (any). The root's FlushModule must also type against the app's @nestjs/common.
 const consumer = [
@@ -42,6 +55,8 @@ const consumer = [
     (entry, i) => `export const typed${i}: IsAny<typeof entry${i}> = false; // ${entry}`,
   ),
   'export const module: DynamicModule = entry0.FlushModule.forRoot();',
+  // The integrations type against their optional peers, which resolve in the consumer project.
+  ...entries.flatMap((entry, i) => INTEGRATION_USES[entry]?.(`entry${i}`) ?? []),
   '',
 ].join('\n');
 
