@@ -17,6 +17,7 @@ import { rawRequest } from './utils/http.js';
 import { platforms, startApp } from './utils/platforms.js';
 import { describeWithRedis, REDIS_URL } from './utils/redis-server.js';
 import { endOf, readRun, runText } from './utils/runs.js';
+import { subscriberCount } from './utils/hub.js';
 import { waitFor } from './utils/wait.js';
 
 const describeRedis = describeWithRedis('The cross-instance runs suite');
@@ -188,13 +189,16 @@ describeRedis('runs: SIGTERM of the instance running a producer', () => {
     const childUrl = `http://127.0.0.1:${port}`;
     const starter = readRun(childUrl, `/runs/${k}/forever`);
     app = await instanceOn('express', prefix);
-    const follower = readRun(app, `/runs/${k}`, { stopAfterEvents: 3 });
-    await follower;
+    // The run is live on the child before anything else asks for it here: an attach before its
+    // start answers 404 (and is retried), and a run() probe before it would start the key here.
+    let follower: Awaited<ReturnType<typeof readRun>> | undefined;
+    await waitFor(async () => {
+      follower = await readRun(app!, `/runs/${k}`, { stopAfterEvents: 3 });
+      return follower.status === 200 && follower.events.length === 3;
+    }, 'the run on the child');
+    expect((await rawRequest(app, `/runs/${k}/start`)).status).toBe(409);
     const attached = readRun(app, `/runs/${k}`);
-    await waitFor(
-      async () => (await rawRequest(app!, `/runs/${k}/start`)).status === 409,
-      'the live run',
-    );
+    await waitFor(() => subscriberCount(app!, `run:${k}`) > 0, 'the attached stream');
     child.kill('SIGTERM');
     const res = await attached;
     expect(endOf(res.events)).toEqual({
