@@ -62,8 +62,9 @@ describe.each(platforms)('runs in memory (%s)', platform => {
 
   it('answers bad input with a 4xx before any byte: unknown key, malformed or foreign Last-Event-ID, oversized key, a second run', async () => {
     expect((await rawRequest(app, `/runs/${key()}`)).status).toBe(404);
-    // Fastify refuses a path parameter over 100 characters itself (414); the hub says 400.
-    expect([400, 414]).toContain((await rawRequest(app, `/runs/${'x'.repeat(201)}`)).status);
+    // Fastify refuses a path parameter over its maxParamLength (100) itself: 414 on the fastify
+    // of NestJS 11.1+, 404 on that of 11.0; the hub says 400.
+    expect([400, 404, 414]).toContain((await rawRequest(app, `/runs/${'x'.repeat(201)}`)).status);
     expect(() => app.get(FlushHub).attach('x'.repeat(201))).toThrow(FlushValidationError);
     expect(() =>
       app.get(FlushHub).run('x'.repeat(201), () => [][Symbol.iterator]() as never),
