@@ -19,7 +19,7 @@ export class NewsController {
   @Get('export') // one JSON line per row, flushed as produced
   @Flush({ format: 'ndjson' })
   async *export() {
-    for (let i = 0; i < 100_000; i++) yield { i };
+    for (let i = 0; i < 1_000; i++) yield { i };
   }
 
   @Post('complete') // LLM-style token stream: 200, stops when the client leaves
