@@ -79,6 +79,7 @@ export type { FlushSource, FlushStream } from './writer/stream-source.util.js';
 
 export { FlushLimits, type FlushLimitsOptions } from './controls/flush-limits.decorator.js';
 export { clientIpStreamKey, type FlushStreamKeyFn } from './controls/flush-stream-key.js';
+export { FlushTooManyRequestsError } from './flush-too-many-requests.error.js';
 export {
   FLUSH_CAP_RETRY_AFTER_SECONDS,
   FlushTooManyStreamsError,

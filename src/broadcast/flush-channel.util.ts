@@ -32,13 +32,19 @@ export const assertEventName = (event: unknown): string | undefined => {
   return event;
 };
 
-const TARGET = /^[^\r\n\0]{1,256}$/;
+const STREAM_KEY = /^[^\r\n\0]{1,256}$/;
+
+/**
+ * Whether a value can be a stream key (`streamKey()`, a publish's `to`, `hub.disconnect({ key })`):
+ * 1-256 characters without CR, LF or NUL. @internal
+ */
+export const isValidStreamKey = (key: unknown): key is string =>
+  typeof key === 'string' && STREAM_KEY.test(key);
 
 /** Throws a `FlushValidationError` for an invalid `to` (stream key) of a publish. @internal */
 export const assertTarget = (to: unknown): string | undefined => {
   if (to === undefined) return undefined;
-  if (typeof to !== 'string' || !TARGET.test(to))
-    throw new FlushValidationError(INVALID_TARGET(to));
+  if (!isValidStreamKey(to)) throw new FlushValidationError(INVALID_TARGET(to));
   return to;
 };
 

@@ -28,6 +28,7 @@ import {
   assertChannels,
   assertEventName,
   assertTarget,
+  isValidStreamKey,
 } from './flush-channel.util.js';
 import { compileChannelPattern } from './flush-authorize.interface.js';
 import { FlushChannel } from './flush.channel.js';
@@ -295,7 +296,7 @@ export class FlushHub implements OnModuleInit, OnApplicationShutdown {
         'hub.disconnect() needs a "key", a "channel", or both: it never ends every stream at once.',
       );
     }
-    if (key !== undefined && (typeof key !== 'string' || !/^[^\r\n\0]{1,256}$/.test(key))) {
+    if (key !== undefined && !isValidStreamKey(key)) {
       throw new FlushValidationError(
         'hub.disconnect(): "key" must be a stream key of 1-256 characters without CR, LF or NUL.',
       );

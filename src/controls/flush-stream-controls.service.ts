@@ -6,6 +6,7 @@ import {
   Logger,
   type OnApplicationShutdown,
 } from '@nestjs/common';
+import { isValidStreamKey } from '../broadcast/flush-channel.util.js';
 import { decodeControlMessage } from '../broadcast/flush-control-messages.js';
 import type { FlushControlPlane, FlushLease } from '../broadcast/flush-control-plane.interface.js';
 import { isTransportUnavailable } from '../broadcast/flush-transport.interface.js';
@@ -49,7 +50,6 @@ const LEASE_TTL_MS = 15_000;
 const MAX_TIMER_MS = 2_147_483_647;
 /** `retry:` hint of an `expired` event, picked at random in this range (ms). */
 const EXPIRED_RETRY_MS: readonly [number, number] = [250, 1000];
-const KEY = /^[^\r\n\0]{1,256}$/;
 
 const jitter = ([min, max]: readonly [number, number]) =>
   min + Math.floor(Math.random() * (max - min + 1));
@@ -101,7 +101,7 @@ export class FlushStreamControls implements OnApplicationShutdown {
       this.logOnce(`${route}:streamKey`, STREAM_KEY_FAILED(route, 'streamKey'), err);
       throw new InternalServerErrorException();
     }
-    if (key !== undefined && (typeof key !== 'string' || !KEY.test(key))) {
+    if (key !== undefined && !isValidStreamKey(key)) {
       this.logOnce(`${route}:streamKey`, STREAM_KEY_INVALID(route, key));
       throw new InternalServerErrorException();
     }

@@ -1,5 +1,5 @@
-import { HttpException, HttpStatus } from '@nestjs/common';
 import { markAsFlushError } from '../flush.errors.js';
+import { FlushTooManyRequestsError } from '../flush-too-many-requests.error.js';
 import { TOO_MANY_STREAMS } from './flush-controls.messages.js';
 
 /**
@@ -14,20 +14,14 @@ export const FLUSH_CAP_RETRY_AFTER_SECONDS = 5;
  * It is a `FlushError`.
  * @publicApi
  */
-export class FlushTooManyStreamsError extends HttpException {
+export class FlushTooManyStreamsError extends FlushTooManyRequestsError {
   override name = 'FlushTooManyStreamsError';
-  /** Seconds the client should wait before retrying (`Retry-After`). */
-  readonly retryAfterSeconds = FLUSH_CAP_RETRY_AFTER_SECONDS;
 
-  constructor(readonly limit: number) {
+  constructor(limit: number) {
     super(
-      {
-        statusCode: HttpStatus.TOO_MANY_REQUESTS,
-        error: 'Too Many Requests',
-        message: TOO_MANY_STREAMS(limit, FLUSH_CAP_RETRY_AFTER_SECONDS),
-        retryAfter: FLUSH_CAP_RETRY_AFTER_SECONDS,
-      },
-      HttpStatus.TOO_MANY_REQUESTS,
+      limit,
+      FLUSH_CAP_RETRY_AFTER_SECONDS,
+      TOO_MANY_STREAMS(limit, FLUSH_CAP_RETRY_AFTER_SECONDS),
     );
   }
 }

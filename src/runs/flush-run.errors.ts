@@ -1,4 +1,5 @@
 import { ConflictException, HttpException, HttpStatus, NotFoundException } from '@nestjs/common';
+import { FlushTooManyRequestsError } from '../flush-too-many-requests.error.js';
 import { markAsFlushError } from '../flush.errors.js';
 import { RUN_CONFLICT, RUN_NOT_FOUND, TOO_MANY_RUNS } from './flush-runs.messages.js';
 
@@ -36,18 +37,13 @@ export const FLUSH_RUNS_RETRY_AFTER_SECONDS = 5;
  * before the producer starts. It is a `FlushError`.
  * @publicApi
  */
-export class FlushTooManyRunsError extends HttpException {
+export class FlushTooManyRunsError extends FlushTooManyRequestsError {
   override name = 'FlushTooManyRunsError';
-  readonly retryAfterSeconds = FLUSH_RUNS_RETRY_AFTER_SECONDS;
-  constructor(readonly limit: number) {
+  constructor(limit: number) {
     super(
-      {
-        statusCode: HttpStatus.TOO_MANY_REQUESTS,
-        error: 'Too Many Requests',
-        message: TOO_MANY_RUNS(limit, FLUSH_RUNS_RETRY_AFTER_SECONDS),
-        retryAfter: FLUSH_RUNS_RETRY_AFTER_SECONDS,
-      },
-      HttpStatus.TOO_MANY_REQUESTS,
+      limit,
+      FLUSH_RUNS_RETRY_AFTER_SECONDS,
+      TOO_MANY_RUNS(limit, FLUSH_RUNS_RETRY_AFTER_SECONDS),
     );
   }
 }
