@@ -82,7 +82,8 @@ export class FlushClient<E extends object = Record<string, unknown>> {
       options.shareAcrossTabs !== false &&
       locks &&
       typeof BroadcastChannel === 'function' &&
-      !globalThis.process?.versions?.node;
+      // In Node a client always has its own connection, even where locks and BroadcastChannel exist.
+      !(globalThis as { process?: { versions?: { node?: string } } }).process?.versions?.node;
     // Started after the constructor, so that handlers added right after it see every state.
     void Promise.resolve().then(() => {
       if (this.stopped) return;
