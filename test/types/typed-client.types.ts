@@ -27,7 +27,7 @@ export const typedClient = (): void => {
   expectTypeOf<FlushEventsOf<ReturnType<typeof newsChannel>>>().toEqualTypeOf<NewsEvents>();
   expectTypeOf<FlushEventsOf<FlushChannel>>().toEqualTypeOf<Record<string, unknown>>();
   // @ts-expect-error a plain event map is not a channel: use it as FlushClient's type itself
-  type NotAChannel = FlushEventsOf<string>;
+  expectTypeOf<FlushEventsOf<NewsEvents>>().toBeObject();
 
   const client = new FlushClient<FlushEventsOf<ReturnType<typeof newsChannel>>>('/news');
   expectTypeOf(client).toEqualTypeOf<FlushClient<NewsEvents>>();
@@ -54,7 +54,7 @@ export const typedClient = (): void => {
   // @ts-expect-error the payload of another event
   client.on('headline', (data: { id: string }) => data);
   // @ts-expect-error a Headline has no `body`
-  client.on('headline', headline => headline.body);
+  client.on('headline', headline => void headline.body);
   // @ts-expect-error `id` is a string, not a number
   client.on('removed', (removed: { id: number }) => removed);
   // @ts-expect-error the state handler gets a state, not data
