@@ -296,10 +296,10 @@ describeWithChromium('client-browser')('FlushClient in headless Chromium', () =>
           for (const tab of tabs)
             expect(await lastState(tab)).toMatchObject({ reason: 'gave-up', cause: 'ended' });
           // One connection for both: maxAttempts attempts, plus at most one of the other tab when it
-          // takes the lock in the moment before it hears the give-up (that attempt is then aborted).
+          // gets the lock before it hears the give-up (seen in 1 of 4 runs before the client let
+          // pending messages run first: 0 of 6 since; that attempt is aborted once it hears it).
           expect(hits[shared]).toBeGreaterThanOrEqual(slow.maxAttempts);
           expect(hits[shared]).toBeLessThanOrEqual(slow.maxAttempts + 1);
-          expect(hits[shared]).toBe(slow.maxAttempts);
         } finally {
           await closeChecked(context);
         }

@@ -100,7 +100,11 @@ export class FlushClient<E extends object = Record<string, unknown>> {
       };
       // A tab that joins asks the one holding the connection for its state.
       this.tabs.postMessage({ q: 1 });
-      locks.request(name, { signal: this.abort.signal }, () => this.run()).catch(() => {});
+      // Granted the lock, a tab first lets the messages already sent to it run: when the tab
+      // before it stopped for good (204, 403, revoked, gave-up), its `closed` came before the lock.
+      locks
+        .request(name, { signal: this.abort.signal }, () => this.sleep(0).then(() => this.run()))
+        .catch(() => {});
     });
   }
 
