@@ -1,15 +1,17 @@
 // The browser client's logic in Node (global fetch) against a real app on both adapters: every
 // server answer of the contract and what the client does with it. The same built client runs in
-// headless Chromium in client-browser.e2e-spec.ts (tab sharing, outages).
+// headless Chromium in client-browser.e2e-spec.ts (tab sharing, outages). An unhandled rejection
+// fails the running test (Jest 30 tracks them itself, in place of a process listener).
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import { randomUUID } from 'node:crypto';
 import type { INestApplication } from '@nestjs/common';
 import { baseUrl } from '../src/testing/index.js';
-import type { FlushClient } from '../src/client/index.js';
+import { FlushClient } from '../src/client/index.js';
 import { ClientController, clientApp } from './fixtures/client/client.controller.js';
 import { lastState, trackClient, type ClientLog } from './utils/client-log.js';
 import { subscribers } from './utils/hub.js';
 import { platforms, startApp } from './utils/platforms.js';
+import { freePort } from './utils/redis-server.js';
 import { waitFor } from './utils/wait.js';
 
 const TIMEOUT = 30_000;
@@ -204,9 +206,114 @@ describe.each(platforms)('FlushClient in Node on %s', platform => {
     },
     TIMEOUT,
   );
+
+  it(
+    'gives up after maxAttempts failed attempts in a row: closed with the cause, each attempt after its delay',
+    async () => {
+      const retry = { initialDelayMs: 20, maxDelayMs: 80, maxAttempts: 5 };
+      const json = `json-${randomUUID()}`;
+      const instant = `instant-${randomUUID()}`;
+      const logs = [
+        { key: json, cause: 'content-type', log: track(`/client/json?key=${json}`, { retry }) },
+        { key: instant, cause: 'ended', log: track(`/client/instant?key=${instant}`, { retry }) },
+      ];
+      for (const { key, cause, log } of logs) {
+        await stateOf(log, 'closed');
+        expect(lastState(log)).toEqual({ state: 'closed', reason: 'gave-up', cause, status: 200 });
+        // Exactly maxAttempts connections: the loop is over once the state says closed.
+        expect(hits[key]).toBe(retry.maxAttempts);
+        const delays = log.states.filter(s => s.state === 'retrying').map(s => s.delayMs!);
+        expect(delays).toHaveLength(retry.maxAttempts - 1);
+        delays.forEach((ms, i) => {
+          const ceiling = Math.min(retry.maxDelayMs, retry.initialDelayMs * 2 ** i);
+          expect(ms).toBeGreaterThanOrEqual(Math.floor(ceiling / 2));
+          expect(ms).toBeLessThanOrEqual(ceiling);
+        });
+        // No tight loop: the server saw each connection at least its delay after the one before
+        // (1 ms of timer rounding allowed).
+        const times = app.get(ClientController).times[key];
+        times
+          .slice(1)
+          .forEach((at, i) => expect(at - times[i]).toBeGreaterThanOrEqual(delays[i] - 1));
+      }
+    },
+    TIMEOUT,
+  );
+
+  it(
+    'caps the backoff at maxDelayMs, each capped delay jittered to 50-100 % of it',
+    async () => {
+      const retry = { initialDelayMs: 10, maxDelayMs: 40, maxAttempts: 12 };
+      const key = `json-${randomUUID()}`;
+      const log = track(`/client/json?key=${key}`, { retry });
+      await stateOf(log, 'closed', 'closed after 12 attempts');
+      expect(lastState(log)).toMatchObject({ reason: 'gave-up', cause: 'content-type' });
+      const delays = log.states.filter(s => s.state === 'retrying').map(s => s.delayMs!);
+      expect(delays).toHaveLength(11);
+      // 10 ms, 20 ms, then the 40 ms cap, nine times.
+      expect(delays[0]).toBeGreaterThanOrEqual(5);
+      expect(delays[0]).toBeLessThanOrEqual(10);
+      expect(delays[1]).toBeGreaterThanOrEqual(10);
+      expect(delays[1]).toBeLessThanOrEqual(20);
+      const capped = delays.slice(2);
+      for (const ms of capped) {
+        expect(ms).toBeGreaterThanOrEqual(20);
+        expect(ms).toBeLessThanOrEqual(40);
+      }
+      // Jittered: nine draws from 20-40 ms are not all the same.
+      expect(new Set(capped).size).toBeGreaterThan(1);
+      expect(hits[key]).toBe(12);
+    },
+    TIMEOUT,
+  );
+
+  it('network errors back off without giving up, until close()', async () => {
+    const port = await freePort(); // nothing listens there
+    const log = trackClient(`http://127.0.0.1:${port}/nothing`, {
+      retry: { initialDelayMs: 5, maxDelayMs: 20, maxAttempts: 2 },
+    });
+    clients.push(log.client);
+    const retries = () => log.log.states.filter(s => s.state === 'retrying');
+    await waitFor(() => retries().length >= 6, 'six retries');
+    expect(retries().every(s => s.reason === 'network' && typeof s.error === 'string')).toBe(true);
+    expect(log.log.states.some(s => s.state === 'closed')).toBe(false);
+    log.client.close();
+    expect(lastState(log.log)).toEqual({ state: 'closed', reason: 'close' });
+  });
+
+  it('refuses a bad retry option at construction, naming it', () => {
+    expect(() => new FlushClient(`${base}/client/json`, { retry: { maxDelayMs: -5 } })).toThrow(
+      'FlushClient retry.maxDelayMs must be a number >= 0; received -5.',
+    );
+  });
 });
 
 describe('the nestjs-flush/client entry point', () => {
+  it('type-checks alone: no @nestjs, rxjs or Node types, no file outside src/client', async () => {
+    const { default: ts } = await import('typescript');
+    const entry = new URL('../src/client/index.ts', import.meta.url).pathname;
+    const program = ts.createProgram([entry], {
+      target: ts.ScriptTarget.ES2022,
+      module: ts.ModuleKind.ESNext,
+      moduleResolution: ts.ModuleResolutionKind.Bundler,
+      lib: ['lib.es2022.d.ts', 'lib.dom.d.ts'],
+      types: [],
+      strict: true,
+      noEmit: true,
+    });
+    const diagnostics = ts
+      .getPreEmitDiagnostics(program)
+      .map(d => ts.flattenDiagnosticMessageText(d.messageText, '\n'));
+    expect(diagnostics).toEqual([]);
+    const files = program
+      .getSourceFiles()
+      .map(f => f.fileName)
+      .filter(name => !program.isSourceFileDefaultLibrary(program.getSourceFile(name)!));
+    const folder = entry.slice(0, entry.lastIndexOf('/') + 1);
+    expect(files.filter(name => !name.startsWith(folder))).toEqual([]);
+    expect(files.length).toBeGreaterThanOrEqual(4);
+  });
+
   it('bundles alone, with no import left, under 4 KB minified and gzipped', async () => {
     const { build } = await import('esbuild');
     const { gzipSync } = await import('node:zlib');

@@ -16,6 +16,12 @@ export type FlushChannelEventName<Events extends object> = Extract<keyof Events,
  * @publicApi
  */
 export class FlushChannel<Events extends object = Record<string, unknown>> {
+  /**
+   * Type-only, never set: the channel's event map, which `FlushEventsOf<typeof channel>` of
+   * `nestjs-flush/client` reads to type the browser client of this channel.
+   */
+  declare readonly '~events'?: Events;
+
   constructor(
     private readonly hub: Pick<FlushHub, 'publish' | 'stream' | 'streamFor'>,
     /** The channel's name. */

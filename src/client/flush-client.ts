@@ -1,60 +1,14 @@
+import { backoffDelay, resolveRetryOptions } from './flush-client.retry.js';
+import type {
+  FlushClientEvents,
+  FlushClientOptions,
+  FlushClientState,
+  FlushEventMeta,
+  FlushRetryOptions,
+  FlushStateDetail,
+} from './flush-client.types.js';
 import { createSseParser } from './sse.parser.js';
 
-/** What the client's connection is doing. @publicApi */
-export type FlushClientState = 'connecting' | 'open' | 'retrying' | 'closed';
-
-/**
- * Why the state changed. `reason` is one of: `open`, `connecting`, `status` (an HTTP answer:
- * see `status`), `content-type` (a 200 that is not `text/event-stream`), `ended` (the server
- * ended the stream), `expired`, `revoked`, `network` (fetch failed), `credentials` (`headers()`
- * or `ticket()` threw), `gave-up` (too many failed attempts in a row), `close` (`client.close()`).
- * @publicApi
- */
-export interface FlushStateDetail {
-  reason: string;
-  /** The HTTP status that caused the change, when there was one. */
-  status?: number;
-  /** With `retrying`: how long the client waits before the next attempt, in milliseconds. */
-  delayMs?: number;
-  /** The error message of a `network` or `credentials` failure. */
-  error?: string;
-}
-
-/** What a handler learns about an event besides its data. @publicApi */
-export interface FlushEventMeta {
-  /** The event's own `id:` field, when it had one. */
-  id?: string;
-  /** The event type (`message` for events without `event:`). */
-  event: string;
-}
-
-/** The data of the hub's `resync` event: events may have been missed, refetch your state. @publicApi */
-export interface FlushResyncInfo {
-  channel: string;
-  lastEventId?: string;
-  reason: 'history' | 'gap' | 'cursor';
-}
-
-/** Options of {@link FlushClient}. @publicApi */
-export interface FlushClientOptions {
-  /** Headers of every connect (e.g. `Authorization`), asked for again before each one. */
-  headers?: () => Record<string, string> | Promise<Record<string, string>>;
-  /** A fresh stream ticket before every connect, sent as `?ticket=`. */
-  ticket?: () => Promise<string>;
-  /**
-   * One connection per URL per browser, shared by every tab (Web Locks elect the tab that
-   * connects, a BroadcastChannel fans its events out). Not used in Node.
-   * @default true
-   */
-  shareAcrossTabs?: boolean;
-}
-
-/** The base delay when the server sent no `retry:` field, in milliseconds. */
-const BASE_DELAY_MS = 1000;
-/** The longest wait between two attempts, in milliseconds. */
-const MAX_DELAY_MS = 30_000;
-/** Failed attempts in a row (other than 429, 503 and network errors) before the client gives up. */
-const MAX_FAILURES = 10;
 /** A stream that delivered no event (but control events) and lasted less than this counts as a failed attempt. */
 const HEALTHY_MS = 5000;
 /** How many recent events (name and id) each tab remembers to drop repeats. */
@@ -98,6 +52,9 @@ const retryAfterMs = (value: string | null): number | undefined => {
  * @example
  * const client = new FlushClient<{ headline: Headline }>('/news');
  * client.on('headline', headline => show(headline.title));
+ * @example
+ * // The event map of the server's hub.channel<NewsEvents>('news'), through a type-only import:
+ * const client = new FlushClient<FlushEventsOf<NewsChannel>>('/news');
  * @publicApi
  */
 export class FlushClient<E extends object = Record<string, unknown>> {
@@ -111,18 +68,22 @@ export class FlushClient<E extends object = Record<string, unknown>> {
   private tabs?: BroadcastChannel;
   private wake?: () => void;
   private current?: TabMessage;
+  private readonly retry: Required<FlushRetryOptions>;
 
+  /** Throws a `TypeError` for a URL it cannot parse or a bad `retry` option. */
   constructor(
     url: string,
     private readonly options: FlushClientOptions = {},
   ) {
+    this.retry = resolveRetryOptions(options.retry);
     this.href = new URL(url, globalThis.location?.href).href;
     const locks = globalThis.navigator?.locks;
     const share =
       options.shareAcrossTabs !== false &&
       locks &&
       typeof BroadcastChannel === 'function' &&
-      !globalThis.process?.versions?.node;
+      // In Node a client always has its own connection, even where locks and BroadcastChannel exist.
+      !(globalThis as { process?: { versions?: { node?: string } } }).process?.versions?.node;
     // Started after the constructor, so that handlers added right after it see every state.
     void Promise.resolve().then(() => {
       if (this.stopped) return;
@@ -139,7 +100,11 @@ export class FlushClient<E extends object = Record<string, unknown>> {
       };
       // A tab that joins asks the one holding the connection for its state.
       this.tabs.postMessage({ q: 1 });
-      locks.request(name, { signal: this.abort.signal }, () => this.run()).catch(() => {});
+      // Granted the lock, a tab first lets the messages already sent to it run: when the tab
+      // before it stopped for good (204, 403, revoked, gave-up), its `closed` came before the lock.
+      locks
+        .request(name, { signal: this.abort.signal }, () => this.sleep(0).then(() => this.run()))
+        .catch(() => {});
     });
   }
 
@@ -148,14 +113,15 @@ export class FlushClient<E extends object = Record<string, unknown>> {
     event: 'state',
     handler: (state: FlushClientState, detail?: FlushStateDetail) => void,
   ): () => void;
-  /** Adds a handler for the hub's `resync` notice (refetch your state). */
-  on(event: 'resync', handler: (info: FlushResyncInfo, meta: FlushEventMeta) => void): () => void;
-  /** Adds a handler for events named `event` (`message`: events without a name). */
-  on<K extends keyof E & string>(
+  /**
+   * Adds a handler for events named `event` (`message`: events without a name), including the
+   * server's control events (`resync`: refetch your state); returns the function that removes it.
+   * A typed client accepts only the names of its event map and the control events.
+   */
+  on<K extends keyof FlushClientEvents<E> & string>(
     event: K,
-    handler: (data: E[K], meta: FlushEventMeta) => void,
+    handler: (data: FlushClientEvents<E>[K], meta: FlushEventMeta) => void,
   ): () => void;
-  on(event: string, handler: (data: unknown, meta: FlushEventMeta) => void): () => void;
   on(event: string, handler: Handler): () => void {
     const set = this.handlers.get(event) ?? new Set();
     this.handlers.set(event, set.add(handler));
@@ -226,8 +192,12 @@ export class FlushClient<E extends object = Record<string, unknown>> {
   /** The connection loop of the tab that holds the connection; resolves once it stopped. */
   private async connect(): Promise<void> {
     this.leader = true;
-    let base = BASE_DELAY_MS;
+    const { initialDelayMs, maxDelayMs, maxAttempts } = this.retry;
+    let base = initialDelayMs;
+    // Failed attempts in a row: all of them set the backoff; only those that count (not network
+    // errors, not expiries) bring the client to give up.
     let failures = 0;
+    let counted = 0;
     let unauthorized = false;
     while (!this.stopped) {
       const started = Date.now();
@@ -295,7 +265,7 @@ export class FlushClient<E extends object = Record<string, unknown>> {
           // again: that loop backs off like any failure, without giving up.
           counts = !control;
           if (events || Date.now() - started >= HEALTHY_MS) {
-            failures = 0;
+            failures = counted = 0;
             // After a stream that worked, the server's retry (expired: 250-1000 ms) as it is.
             delayMs = control ? base : base * (0.5 + Math.random() / 2);
           }
@@ -312,9 +282,9 @@ export class FlushClient<E extends object = Record<string, unknown>> {
       }
       if (delayMs === undefined) {
         failures++;
-        if (counts && failures >= MAX_FAILURES)
-          return this.stop({ ...detail, reason: 'gave-up' }, true);
-        delayMs = Math.min(MAX_DELAY_MS, base * 2 ** (failures - 1)) * (0.5 + Math.random() / 2);
+        if (counts && ++counted >= maxAttempts)
+          return this.stop({ ...detail, reason: 'gave-up', cause: detail.reason }, true);
+        delayMs = backoffDelay(failures, base, maxDelayMs);
       }
       this.state('retrying', { ...detail, delayMs: Math.round(delayMs) });
       await this.sleep(delayMs);

@@ -7,6 +7,7 @@
 //   node16 + node16       ESM app
 //   nodenext + nodenext   ESM app (`nest new`, CLI 12) and CommonJS app (`nest new --type cjs`)
 //   esnext + bundler      vite / vitest / webpack setups
+// and nestjs-flush/client alone in a browser project without @nestjs, rxjs or @types/node.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -60,6 +61,16 @@ const consumer = [
   '',
 ].join('\n');
 
+// A browser app's bundle: only nestjs-flush/client, in a project without NestJS, rxjs or Node's
+// types, its declaration files checked too (no skipLibCheck): the client's types stand alone.
+const browserConsumer = [
+  "import { FlushClient, type FlushEventsOf } from 'nestjs-flush/client';",
+  'type Channel = { readonly "~events"?: { headline: { title: string } } };',
+  "const client = new FlushClient<FlushEventsOf<Channel>>('/news', { retry: { maxAttempts: 3 } });",
+  "export const off: () => void = client.on('headline', h => h.title.toUpperCase());",
+  '',
+].join('\n');
+
 const started = Date.now();
 const { tarball } = pack();
 const work = mkdtempSync(join(tmpdir(), 'nestjs-flush-consumers-'));
@@ -94,6 +105,38 @@ try {
       failures.push(setup.name);
     }
   }
+  const browser = join(work, 'browser-bundle');
+  makeProject(
+    browser,
+    tarball,
+    {
+      'package.json': { name: 'browser-consumer', private: true, type: 'module' },
+      'tsconfig.json': {
+        compilerOptions: {
+          module: 'esnext',
+          moduleResolution: 'bundler',
+          target: 'ES2022',
+          lib: ['ES2022', 'DOM'],
+          strict: true,
+          noEmit: true,
+          types: [],
+        },
+        files: ['src/main.ts'],
+      },
+      'src/main.ts': browserConsumer,
+    },
+    ['@nestjs', 'rxjs', '@types', 'reflect-metadata'],
+  );
+  try {
+    tsc(browser, ['-p', 'tsconfig.json']);
+    console.log(
+      '  ✓ browser bundle: nestjs-flush/client alone, without @nestjs, rxjs, @types/node',
+    );
+  } catch (error) {
+    const output = `${error.stdout ?? ''}${error.stderr ?? ''}`.trim();
+    console.log(`  ✕ browser bundle (nestjs-flush/client)\n${output.replace(/^/gm, '      ')}`);
+    failures.push('browser bundle (nestjs-flush/client)');
+  }
 } finally {
   rmSync(work, { recursive: true, force: true });
   rmSync(join(tarball, '..'), { recursive: true, force: true });
@@ -105,5 +148,5 @@ if (failures.length > 0) {
   process.exit(1);
 }
 console.log(
-  `consumer-compile: ok, ${entries.length} entry points (${entries.join(', ')}) under ${setups.length} module settings in ${seconds} s`,
+  `consumer-compile: ok, ${entries.length} entry points (${entries.join(', ')}) under ${setups.length} module settings, the client alone in a browser project in ${seconds} s`,
 );

@@ -38,15 +38,16 @@ export const entryPoints = () =>
 
 /**
  * A fresh project in `dir`: `files` (path → content) written, the tarball unpacked in
- * node_modules/nestjs-flush, every other package of this repository's node_modules symlinked.
+ * node_modules/nestjs-flush, every other package of this repository's node_modules symlinked
+ * but those `without` names (`@nestjs`, `rxjs`: a project that does not have them).
  */
-export const makeProject = (dir, tarball, files) => {
+export const makeProject = (dir, tarball, files, without = []) => {
   const modules = join(dir, 'node_modules');
   const unpacked = join(modules, packageJson.name);
   mkdirSync(unpacked, { recursive: true });
   execFileSync('tar', ['-xzf', tarball, '-C', unpacked, '--strip-components=1']);
   for (const name of readdirSync(join(root, 'node_modules'))) {
-    if (name === packageJson.name || name.startsWith('.')) continue;
+    if (name === packageJson.name || name.startsWith('.') || without.includes(name)) continue;
     symlinkSync(join(root, 'node_modules', name), join(modules, name), 'dir');
   }
   for (const [path, content] of Object.entries(files)) {

@@ -1,6 +1,7 @@
 // README "The browser client": type-checked by `npm run lint` (tsc); the client's behaviour is
 // tested in test/client.e2e-spec.ts (Node) and test/client-browser.e2e-spec.ts (Chromium).
 import { FlushClient } from 'nestjs-flush/client';
+import type { NewsEvents } from './ecosystem.js';
 
 interface Headline {
   title: string;
@@ -8,6 +9,7 @@ interface Headline {
 }
 declare const show: (title: string) => void;
 declare const reloadNews: () => void;
+declare const hide: (id: string) => void;
 declare const setBadge: (state: string, reason?: string) => void;
 
 export const start = () => {
@@ -24,6 +26,16 @@ export const start = () => {
   return client;
 };
 
+export const typedNews = () => {
+  // The event map of the server's hub.channel<NewsEvents>('news'), imported for its type only:
+  // nothing of the server reaches the browser bundle.
+  const news = new FlushClient<NewsEvents>('/news');
+  news.on('removed', removed => hide(removed.id)); // removed: { id: string }
+  // news.on('deleted', …)                         -> compile error: no such event
+  // news.on('headline', (h: { id: string }) => …) -> compile error: not a Headline
+  return news;
+};
+
 // Not in the README: the payload type is inferred from the event map.
 export const typed = (client: FlushClient<{ headline: Headline }>) => {
   client.on('headline', (headline, meta) => {
@@ -33,6 +45,8 @@ export const typed = (client: FlushClient<{ headline: Headline }>) => {
     const body: unknown = headline.body;
     return [title, id, body];
   });
-  const off = client.on('message', data => data); // unknown: any other event name
-  off();
+  // @ts-expect-error a typed client listens to its map's events (and the control events) only
+  client.on('message', () => undefined);
+  const untyped = new FlushClient('/misc');
+  untyped.on('message', data => data); // unknown: any event name
 };
