@@ -301,7 +301,7 @@ describeWithChromium('sample-page')('sample page in headless Chromium', () => {
             'stopped',
         );
         const stoppedAt = (await text('llm-text')).length;
-        // The server saw the client leave: only the ticker, chat and board streams remain open.
+        // The server saw the client leave: only the ticker, chat, board and figures streams remain open.
         const openStreams = async () => {
           const stats = (await (await fetch(`${base}/api/stats`)).json()) as {
             data: { openStreams: number };
@@ -309,8 +309,8 @@ describeWithChromium('sample-page')('sample page in headless Chromium', () => {
           return stats.data.openStreams;
         };
         await waitFor(
-          async () => (await openStreams()) === 3,
-          'the LLM stream to close',
+          async () => (await openStreams()) === 4,
+          'the LLM stream to close (ticker, chat, board and figures remain)',
           3000,
           100,
         );
