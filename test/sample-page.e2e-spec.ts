@@ -1,6 +1,6 @@
 // The demo page in a real browser: headless Chromium (the system's /usr/bin/chromium, never a
 // downloaded one) drives sample/public/index.html against the sample's AppModule, so the page's own
-// EventSource and fetch() readers are what is tested, under the sample's global envelope and
+// FlushClient and fetch() readers are what is tested, under the sample's global envelope and
 // timeout interceptors.
 import type { INestApplication } from '@nestjs/common';
 import type { Page } from 'playwright-core';
@@ -76,7 +76,7 @@ describeWithChromium('sample-page')('sample page in headless Chromium', () => {
     );
 
     it(
-      'shows live ticker events from its own EventSource, with ids, not enveloped',
+      'shows live ticker events through FlushClient, with ids, not enveloped',
       async () => {
         await page.waitForFunction(
           () => document.querySelectorAll('[data-testid="ticker-event"]').length >= 3,
