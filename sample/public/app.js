@@ -398,6 +398,10 @@ const board = {
   alerts: [],
   /** Per channel: the revision in the last snapshot, and the last one applied. */
   snapshotRev: { orders: 0, alerts: 0 },
+  /** Whether the board has a snapshot; live events before it wait in `pending`. */
+  loaded: false,
+  loading: false,
+  pending: [],
   rev: { orders: 0, alerts: 0 },
   gaps: 0,
   duplicates: 0,
@@ -513,8 +517,9 @@ function renderAlerts() {
   );
 }
 
-function onBoardSnapshot(snapshot, meta) {
+function onBoardSnapshot(snapshot, meta, source = 'snapshot') {
   const cursor = meta.id;
+  board.loaded = true;
   board.orders = new Map(snapshot.orders.map(order => [order.id, { order, rev: undefined }]));
   board.alerts = snapshot.alerts;
   board.snapshotRev = { ...snapshot.rev };
@@ -523,10 +528,11 @@ function onBoardSnapshot(snapshot, meta) {
   const row = boardLog(
     'snapshot',
     'snapshot',
-    `${snapshot.orders.length} orders · orders #${snapshot.rev.orders} · alerts #${snapshot.rev.alerts}`,
+    `${snapshot.orders.length} orders · orders #${snapshot.rev.orders} · alerts #${snapshot.rev.alerts}${source === 'snapshot' ? '' : ` · ${source}`}`,
     undefined,
     cursor,
   );
+  row.dataset.source = source;
   row.dataset.revOrders = String(snapshot.rev.orders);
   row.dataset.revAlerts = String(snapshot.rev.alerts);
   renderOrders();
@@ -539,6 +545,10 @@ function onBoardSnapshot(snapshot, meta) {
  * applied after it would be a duplicate; a jump would be a gap. Both counters stay at 0.
  */
 function onBoardChange(data, meta) {
+  if (!board.loaded) {
+    board.pending.push([data, meta]);
+    return;
+  }
   const channel = BOARD_EVENT_CHANNEL[meta.event];
   onBoardEvent(meta.id);
   if (data.rev <= board.snapshotRev[channel]) return;
@@ -588,6 +598,7 @@ function connectBoard() {
     }
     clearBoardCountdown();
     $('board-cap').hidden = true;
+    if (state === 'open' && !board.loaded && roleOf(client) === 'follows') void loadBoardState();
     if (state === 'open' && resumeFrom && !resumed) {
       resumed = true;
       boardLog('resume', 'resumed', 'from the cursor', undefined, resumeFrom);
@@ -601,6 +612,26 @@ function connectBoard() {
     onBoardEvent(meta.id);
     boardLog('resync', 'resync', 'history too short', undefined, meta.id);
   });
+}
+
+/**
+ * A tab that follows the board connection of another tab joins it live: the server's `snapshot`
+ * went to that tab's connection before this tab was listening. So it loads the board from
+ * `GET /api/board/state` (the same data, with each channel's rev), and applies the live events
+ * that came meanwhile after it (those the state already holds are skipped by their rev).
+ */
+async function loadBoardState() {
+  if (board.loaded || board.loading) return;
+  board.loading = true;
+  try {
+    const { data } = await getJson('/api/board/state');
+    if (!board.loaded) onBoardSnapshot(data, {}, 'GET /api/board/state: this tab follows');
+  } catch (err) {
+    boardLog('error', 'error', `board state: ${err.message}`);
+  } finally {
+    board.loading = false;
+  }
+  for (const [data, meta] of board.pending.splice(0)) onBoardChange(data, meta);
 }
 
 /**
