@@ -28,14 +28,7 @@ interface OpenApiDocument {
         responses: Record<
           string,
           {
-            content?: Record<
-              string,
-              {
-                schema?: {
-                  oneOf?: { title?: string; properties?: { event?: { enum?: string[] } } }[];
-                };
-              }
-            >;
+            content?: Record<string, { schema?: ItemSchema & { oneOf?: ItemSchema[] } }>;
           }
         >;
       }
