@@ -50,6 +50,8 @@ async function loadHealth() {
 const share = new URLSearchParams(location.search).get('share') !== 'off';
 /** The open clients of this tab, by panel: what the role badges and the header show. */
 const clients = new Map();
+/** The clients whose connection is shared with the other tabs. */
+const sharedClients = new WeakSet();
 
 /**
  * Whether this tab holds the client's connection: 'leads', 'follows' or 'own' (not shared).
@@ -57,7 +59,7 @@ const clients = new Map();
  * connection loop, which it does from the moment it holds the URL's Web Lock.
  */
 function roleOf(client) {
-  if (!client.shared) return 'own';
+  if (!sharedClients.has(client)) return 'own';
   return client.leader ? 'leads' : 'follows';
 }
 
@@ -72,7 +74,7 @@ function renderRoles() {
   let shared = 0;
   for (const [name, client] of clients) {
     const role = roleOf(client);
-    if (client.shared) shared++;
+    if (sharedClients.has(client)) shared++;
     if (role === 'leads') leads++;
     let badge = $(`${name}-role`);
     if (!badge) {
@@ -102,7 +104,9 @@ function renderRoles() {
 function openStream(name, url, onState) {
   const shared = share && !url.includes('lastEventId=');
   const client = new FlushClient(url, { shareAcrossTabs: shared });
-  client.shared = shared && !!navigator.locks && typeof BroadcastChannel === 'function';
+  // FlushClient shares where the browser has Web Locks (secure contexts) and BroadcastChannel.
+  if (shared && navigator.locks && typeof BroadcastChannel === 'function')
+    sharedClients.add(client);
   clients.set(name, client);
   client.on('state', (state, detail) => {
     if (clients.get(name) !== client) return;
