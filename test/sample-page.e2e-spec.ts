@@ -90,7 +90,8 @@ describeWithChromium('sample-page')('sample page in headless Chromium', () => {
         );
         // Newest first in the list; read with the last id at once (a tick comes every second).
         const { listed, lastId } = await page.evaluate(() => ({
-          listed: [...document.querySelectorAll('[data-testid="ticker-event"]')].map(
+          listed: Array.from(
+            document.querySelectorAll('[data-testid="ticker-event"]'),
             el => el.getAttribute('data-event-id') ?? '',
           ),
           lastId: document.querySelector('[data-testid="ticker-last-id"]')?.textContent ?? '',
