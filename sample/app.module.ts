@@ -10,6 +10,7 @@ import { TimeoutInterceptor } from './common/timeout.interceptor.js';
 import { ExportModule } from './export/export.module.js';
 import { HealthModule } from './health/health.module.js';
 import { LlmModule } from './llm/llm.module.js';
+import { MetricsModule } from './metrics/metrics.module.js';
 import { StaticModule } from './static/static.module.js';
 import { StatsModule } from './stats/stats.module.js';
 import { TickerModule } from './ticker/ticker.module.js';
@@ -58,6 +59,7 @@ const redact = (url: string): string => {
   imports: [
     FlushModule.forRootAsync({ useFactory: () => flushOptions() }),
     HealthModule,
+    MetricsModule,
     TickerModule,
     ChatModule,
     BoardModule,

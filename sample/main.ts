@@ -4,6 +4,7 @@ import { NestFactory } from '@nestjs/core';
 import { ExpressAdapter } from '@nestjs/platform-express';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
 import { AppModule } from './app.module.js';
+import { setupDocs } from './docs/docs.setup.js';
 
 /**
  * Starts the demo: `npm start`, then open http://localhost:3000.
@@ -35,6 +36,7 @@ async function bootstrap(): Promise<void> {
   // SIGTERM/SIGINT → app.close(): nestjs-flush ends open streams at once (with a jittered
   // retry hint), so the process exits promptly instead of waiting for every browser tab.
   app.enableShutdownHooks();
+  setupDocs(app);
   await app.listen(port, host);
 
   const shown = host === '0.0.0.0' || host === '::' ? 'localhost' : host;

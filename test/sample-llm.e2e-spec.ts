@@ -1,5 +1,5 @@
 // The sample's LLM panel in headless Chromium: the answer is a run (hub.run) the page follows with
-// an EventSource on hub.attach(). Dropping the connection mid-answer resumes after the last token's
+// a FlushClient on hub.attach(). Dropping the connection mid-answer resumes after the last token's
 // id; reloading the page re-attaches and renders the whole run from scratch. Either way the page
 // ends with exactly the answer: the sample's generator is deterministic in its tokens (only their
 // pace is random), and the test also reads the whole run back from the server.

@@ -1,6 +1,6 @@
 // The demo page in a real browser: headless Chromium (the system's /usr/bin/chromium, never a
 // downloaded one) drives sample/public/index.html against the sample's AppModule, so the page's own
-// EventSource and fetch() readers are what is tested, under the sample's global envelope and
+// FlushClient and fetch() readers are what is tested, under the sample's global envelope and
 // timeout interceptors.
 import type { INestApplication } from '@nestjs/common';
 import type { Page } from 'playwright-core';
@@ -76,7 +76,7 @@ describeWithChromium('sample-page')('sample page in headless Chromium', () => {
     );
 
     it(
-      'shows live ticker events from its own EventSource, with ids, not enveloped',
+      'shows live ticker events through FlushClient, with ids, not enveloped',
       async () => {
         await page.waitForFunction(
           () => document.querySelectorAll('[data-testid="ticker-event"]').length >= 3,
@@ -88,14 +88,17 @@ describeWithChromium('sample-page')('sample page in headless Chromium', () => {
         expect(await page.locator(byTestId('ticker-status')).getAttribute('data-state')).toBe(
           'live',
         );
-        // Newest first in the list.
-        const ids = (
-          await page.$$eval('[data-testid="ticker-event"]', els =>
-            els.map(el => el.getAttribute('data-event-id') ?? ''),
-          )
-        ).reverse();
+        // Newest first in the list; read with the last id at once (a tick comes every second).
+        const { listed, lastId } = await page.evaluate(() => ({
+          listed: Array.from(
+            document.querySelectorAll('[data-testid="ticker-event"]'),
+            el => el.getAttribute('data-event-id') ?? '',
+          ),
+          lastId: document.querySelector('[data-testid="ticker-last-id"]')?.textContent ?? '',
+        }));
+        const ids = listed.reverse();
         expectIncreasing(ids);
-        expect(await text('ticker-last-id')).toBe(ids[ids.length - 1]);
+        expect(lastId).toBe(ids[ids.length - 1]);
         expect(await text('ticker-price-FLSH')).toMatch(/^\d[\d,]*\.\d\d$/);
         // The raw SSE frame, as the page received it: the envelope interceptor left it alone.
         const frame = await text('proof-sse');
@@ -301,7 +304,7 @@ describeWithChromium('sample-page')('sample page in headless Chromium', () => {
             'stopped',
         );
         const stoppedAt = (await text('llm-text')).length;
-        // The server saw the client leave: only the ticker, chat and board streams remain open.
+        // The server saw the client leave: only the ticker, chat, board and figures streams remain open.
         const openStreams = async () => {
           const stats = (await (await fetch(`${base}/api/stats`)).json()) as {
             data: { openStreams: number };
@@ -309,8 +312,8 @@ describeWithChromium('sample-page')('sample page in headless Chromium', () => {
           return stats.data.openStreams;
         };
         await waitFor(
-          async () => (await openStreams()) === 3,
-          'the LLM stream to close',
+          async () => (await openStreams()) === 4,
+          'the LLM stream to close (ticker, chat, board and figures remain)',
           3000,
           100,
         );

@@ -12,6 +12,8 @@ import {
 } from '@nestjs/common';
 import type { Observable } from 'rxjs';
 import { FlushHub, FlushLimits, LastEventId } from 'nestjs-flush';
+import { ApiFlush } from 'nestjs-flush/swagger';
+import { BOARD_EVENTS } from '../docs/stream-schemas.js';
 import { BOARD_CHANNELS, BoardService, type BoardSnapshot } from './board.service.js';
 
 /** Live board streams one browser may hold at once (all its tabs together). */
@@ -33,6 +35,7 @@ export class BoardController {
    * the 4th is answered 429 with `Retry-After: 5` before any byte.
    */
   @Sse()
+  @ApiFlush({ events: BOARD_EVENTS })
   @FlushLimits({ maxStreamsPerKey: BOARD_STREAMS_PER_BROWSER })
   stream(@LastEventId() lastEventId?: string): Observable<MessageEvent> {
     return this.hub.stream(BOARD_CHANNELS, {

@@ -1,6 +1,8 @@
 import { Body, Controller, HttpCode, Post, Sse, type MessageEvent } from '@nestjs/common';
 import { defer, of, concat, type Observable } from 'rxjs';
 import { FlushHub, LastEventId } from 'nestjs-flush';
+import { ApiFlush } from 'nestjs-flush/swagger';
+import { CHAT_MESSAGE_SCHEMA, RESYNC_SCHEMA, WELCOME_SCHEMA } from '../docs/stream-schemas.js';
 import { parseChatMessage, type ChatMessage } from './chat.dto.js';
 
 export const CHAT_CHANNEL = 'chat';
@@ -32,6 +34,9 @@ export class ChatController {
    * comments keep proxies from closing the connection.
    */
   @Sse('stream')
+  @ApiFlush({
+    events: { welcome: WELCOME_SCHEMA, message: CHAT_MESSAGE_SCHEMA, resync: RESYNC_SCHEMA },
+  })
   stream(@LastEventId() lastEventId?: string): Observable<MessageEvent> {
     return defer(() =>
       concat(

@@ -1,5 +1,7 @@
 import { BadRequestException, Controller, Get, Query } from '@nestjs/common';
 import { Flush } from 'nestjs-flush';
+import { ApiFlush } from 'nestjs-flush/swagger';
+import { EXPORT_ROW_SCHEMA } from '../docs/stream-schemas.js';
 import { ExportService, type ExportRow } from './export.service.js';
 
 export const DEFAULT_ROWS = 1000;
@@ -16,6 +18,7 @@ export class ExportController {
    */
   @Get()
   @Flush({ format: 'ndjson' })
+  @ApiFlush({ format: 'ndjson', events: { row: EXPORT_ROW_SCHEMA } })
   export(@Query('rows') rows?: string): AsyncIterable<ExportRow> {
     const n = rows === undefined || rows === '' ? DEFAULT_ROWS : Number(rows);
     if (!Number.isInteger(n) || n < 1 || n > MAX_ROWS) {

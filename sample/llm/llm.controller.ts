@@ -10,6 +10,8 @@ import {
 } from '@nestjs/common';
 import type { Observable } from 'rxjs';
 import { Flush, FlushHub, FlushSignal, LastEventId } from 'nestjs-flush';
+import { ApiFlush } from 'nestjs-flush/swagger';
+import { RUN_END_SCHEMA, TOKEN_SCHEMA } from '../docs/stream-schemas.js';
 import { LlmService } from './llm.service.js';
 
 export const MAX_PROMPT_LENGTH = 2000;
@@ -43,6 +45,7 @@ export class LlmController {
   @Post()
   @HttpCode(200)
   @Flush({ format: 'text' })
+  @ApiFlush({ format: 'text', events: { token: TOKEN_SCHEMA } })
   complete(@Body() body: unknown, @FlushSignal() signal: AbortSignal): AsyncIterable<string> {
     return this.llm.complete(parsePrompt(body), signal);
   }
@@ -56,6 +59,7 @@ export class LlmController {
   @Post('runs/:key')
   @HttpCode(200)
   @Flush()
+  @ApiFlush({ events: { message: TOKEN_SCHEMA, end: RUN_END_SCHEMA } })
   start(@Param('key') key: string, @Body() body: unknown): Observable<MessageEvent> {
     const prompt = parsePrompt(body);
     return this.hub.run(key, signal => this.llm.complete(prompt, signal), {
@@ -71,6 +75,7 @@ export class LlmController {
    */
   @Get('runs/:key')
   @Flush()
+  @ApiFlush({ events: { message: TOKEN_SCHEMA, end: RUN_END_SCHEMA } })
   attach(@Param('key') key: string, @LastEventId() lastEventId?: string): Observable<MessageEvent> {
     return this.hub.attach(key, { lastEventId });
   }

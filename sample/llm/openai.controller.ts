@@ -1,6 +1,8 @@
 import { BadRequestException, Body, Controller, HttpCode, Post } from '@nestjs/common';
 import { Flush, FlushSignal } from 'nestjs-flush';
 import { MAX_PROMPT_LENGTH } from './llm.controller.js';
+import { ApiFlush } from 'nestjs-flush/swagger';
+import { CHAT_COMPLETION_CHUNK_SCHEMA } from '../docs/stream-schemas.js';
 import { LlmService } from './llm.service.js';
 
 /** The text of the last user message of a Chat Completions request body. */
@@ -48,6 +50,7 @@ export class OpenAiController {
   @Post('chat/completions')
   @HttpCode(200)
   @Flush({ format: 'openai', model: 'nestjs-flush-sample' })
+  @ApiFlush({ events: { message: CHAT_COMPLETION_CHUNK_SCHEMA } })
   completions(@Body() body: unknown, @FlushSignal() signal: AbortSignal): AsyncIterable<string> {
     return this.llm.complete(lastUserText(body), signal);
   }

@@ -1,4 +1,9 @@
-// The nestjs-flush demo page: plain browser APIs only (EventSource, fetch + getReader()).
+// The nestjs-flush demo page. Every stream panel reads through FlushClient (nestjs-flush/client,
+// the package's built ES module, served by the sample as /client/index.js): fetch-based SSE that
+// resumes with Last-Event-ID, waits Retry-After, and shares one connection per URL between all
+// the tabs of this browser. The NDJSON export reads fetch() + getReader() (FlushClient is SSE).
+import { FlushClient } from '/client/index.js';
+
 const $ = id => document.getElementById(id);
 const fmt = new Intl.NumberFormat('en-US');
 const fmt2 = new Intl.NumberFormat('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 });
@@ -34,6 +39,98 @@ async function loadHealth() {
   } catch (err) {
     $('proof-json').textContent = `failed: ${err.message}`;
   }
+}
+
+/* ------------------------------------------------------------------ FlushClient */
+
+// `?share=off`: this tab opens its own connections (`shareAcrossTabs: false`). By default the
+// tabs of this browser share one connection per stream URL: Web Locks pick the tab that holds it
+// (it "leads"), a BroadcastChannel hands its events to the others (they "follow"); when the
+// leading tab closes, another one takes over and resumes from its last event id.
+const share = new URLSearchParams(location.search).get('share') !== 'off';
+/** The open clients of this tab, by panel: what the role badges and the header show. */
+const clients = new Map();
+/** The clients whose connection is shared with the other tabs. */
+const sharedClients = new WeakSet();
+
+/**
+ * Whether this tab holds the client's connection: 'leads', 'follows' or 'own' (not shared).
+ * FlushClient has no public API for it (yet): its `leader` field says whether this tab runs the
+ * connection loop, which it does from the moment it holds the URL's Web Lock.
+ */
+function roleOf(client) {
+  if (!sharedClients.has(client)) return 'own';
+  return client.leader ? 'leads' : 'follows';
+}
+
+const ROLE_LABELS = {
+  leads: 'this tab leads the shared connection',
+  follows: 'follows the shared connection of another tab',
+  own: 'connection of its own',
+};
+
+function renderRoles() {
+  let leads = 0;
+  let shared = 0;
+  for (const [name, client] of clients) {
+    const role = roleOf(client);
+    if (sharedClients.has(client)) shared++;
+    if (role === 'leads') leads++;
+    let badge = $(`${name}-role`);
+    if (!badge) {
+      badge = document.createElement('span');
+      badge.className = 'role';
+      badge.id = `${name}-role`;
+      badge.dataset.testid = `${name}-role`;
+      $(`${name}-status`).before(badge);
+    }
+    badge.dataset.role = role;
+    badge.textContent = role;
+    badge.title = ROLE_LABELS[role];
+  }
+  $('tab-role').textContent = share
+    ? `leads ${leads} of ${shared} shared connections`
+    : 'own connections (?share=off)';
+  $('tab-role').dataset.leads = String(leads);
+  $('tab-role').dataset.shared = String(shared);
+}
+
+/**
+ * Opens a FlushClient on `url` for the panel `name`: its state drives the panel's status pill
+ * (`onState` may take over a state by returning true), its role the badge. A URL with a resume
+ * position (`?lastEventId=`) is a connection of its own: sharing it would make the tab a follower
+ * of a connection that does not replay what this tab missed.
+ */
+function openStream(name, url, onState) {
+  const shared = share && !url.includes('lastEventId=');
+  const client = new FlushClient(url, { shareAcrossTabs: shared });
+  // FlushClient shares where the browser has Web Locks (secure contexts) and BroadcastChannel.
+  if (shared && navigator.locks && typeof BroadcastChannel === 'function')
+    sharedClients.add(client);
+  clients.set(name, client);
+  client.on('state', (state, detail) => {
+    if (clients.get(name) !== client) return;
+    renderRoles();
+    if (onState?.(state, detail)) return;
+    const pill = $(`${name}-status`);
+    if (state === 'open') setStatus(pill, 'live');
+    else if (state === 'connecting') setStatus(pill, 'connecting');
+    else if (state === 'retrying')
+      setStatus(pill, 'reconnecting', `${detail?.status ?? detail?.reason ?? ''} · retrying`);
+    // `close`: the page closed it itself (Drop connection) and shows why.
+    else if (state === 'closed' && detail?.reason !== 'close')
+      setStatus(pill, 'error', `closed · ${detail?.status ?? detail?.reason}`);
+  });
+  renderRoles();
+  return client;
+}
+
+/** Closes the panel's client (another tab takes the connection over when it was shared). */
+function closeStream(name) {
+  clients.get(name)?.close();
+  clients.delete(name);
+  $(`${name}-role`)?.remove();
+  renderRoles();
 }
 
 /* ------------------------------------------------------------------ ticker */
@@ -78,12 +175,13 @@ function sparkline(tile, values) {
   svg.classList.toggle('down', values[values.length - 1] < values[0]);
 }
 
-function onTick(event) {
-  const tick = JSON.parse(event.data);
+function onTick(tick, meta) {
+  const id = meta.id ?? '';
   ticker.count++;
   $('ticker-count').textContent = fmt.format(ticker.count);
-  $('ticker-last-id').textContent = event.lastEventId;
-  $('proof-sse').textContent = `id: ${event.lastEventId}\ndata: ${shorten(event.data, 150)}`;
+  $('ticker-last-id').textContent = id;
+  // The frame as it came (FlushClient hands over the JSON-parsed data).
+  $('proof-sse').textContent = `id: ${id}\ndata: ${shorten(JSON.stringify(tick), 150)}`;
 
   for (const q of tick.quotes) {
     const tile = ticker.tiles.get(q.symbol) ?? quoteTile(q.symbol);
@@ -111,9 +209,9 @@ function onTick(event) {
 
   const li = document.createElement('li');
   li.dataset.testid = 'ticker-event';
-  li.dataset.eventId = event.lastEventId;
+  li.dataset.eventId = id;
   li.innerHTML = '<span class="event-id"></span><span class="event-meta"></span>';
-  li.querySelector('.event-id').textContent = event.lastEventId;
+  li.querySelector('.event-id').textContent = id;
   li.querySelector('.event-meta').textContent = `#${tick.seq} · ${time(tick.at)}`;
   const feed = $('ticker-feed');
   feed.prepend(li);
@@ -121,13 +219,11 @@ function onTick(event) {
 }
 
 function startTicker() {
-  // The browser reconnects by itself after a network error, sending Last-Event-ID: the hub
-  // replays the ticks missed in between.
-  const source = new EventSource('/api/ticker');
-  source.onopen = () => setStatus($('ticker-status'), 'live');
-  source.onerror = () => setStatus($('ticker-status'), 'reconnecting');
-  source.onmessage = onTick;
-  source.addEventListener('resync', () => {
+  // FlushClient reconnects by itself after a network error, sending Last-Event-ID: the hub
+  // replays the ticks missed in between (the same after a hand-over between tabs).
+  const client = openStream('ticker', '/api/ticker');
+  client.on('message', onTick);
+  client.on('resync', () => {
     ticker.history.clear();
   });
 }
@@ -136,7 +232,6 @@ function startTicker() {
 
 const NAMES = ['Ada', 'Grace', 'Alan', 'Edsger', 'Barbara', 'Radia', 'Ken', 'Margaret'];
 const chat = {
-  source: undefined,
   lastId: undefined,
   /** Server time of the current subscription: messages published before it were replayed. */
   subscribedAt: undefined,
@@ -198,16 +293,9 @@ function connectChat(resumeFrom) {
   const url = resumeFrom
     ? `/api/chat/stream?lastEventId=${encodeURIComponent(resumeFrom)}`
     : '/api/chat/stream';
-  const source = new EventSource(url);
-  chat.source = source;
+  const client = openStream('chat', url);
   setStatus($('chat-status'), 'connecting');
-  source.onopen = () => setStatus($('chat-status'), 'live');
-  source.onerror = () => {
-    if (source.readyState === EventSource.CLOSED) setStatus($('chat-status'), 'error', 'closed');
-    else setStatus($('chat-status'), 'reconnecting');
-  };
-  source.addEventListener('welcome', event => {
-    const welcome = JSON.parse(event.data);
+  client.on('welcome', welcome => {
     chat.subscribedAt = welcome.now;
     chat.resumedFrom = welcome.resumedFrom;
     chat.replayed = 0;
@@ -215,11 +303,10 @@ function connectChat(resumeFrom) {
       ? chatDivider(`resumed after ${welcome.resumedFrom}`)
       : undefined;
   });
-  source.addEventListener('resync', () => {
+  client.on('resync', () => {
     chatDivider('history too old: some messages were missed');
   });
-  source.onmessage = event => {
-    const message = JSON.parse(event.data);
+  client.on('message', (message, meta) => {
     const replayed =
       chat.resumedFrom !== null &&
       chat.subscribedAt !== undefined &&
@@ -230,15 +317,15 @@ function connectChat(resumeFrom) {
         chat.divider.textContent = `resumed after ${chat.resumedFrom} · ${chat.replayed} missed ${chat.replayed === 1 ? 'message' : 'messages'} replayed`;
       }
     }
-    chat.lastId = event.lastEventId;
-    $('chat-last-id').textContent = event.lastEventId;
-    renderChatMessage(event.lastEventId, message, replayed);
-  };
+    chat.lastId = meta.id;
+    $('chat-last-id').textContent = meta.id;
+    renderChatMessage(meta.id, message, replayed);
+  });
 }
 
 /**
  * A panel's Drop connection / Reconnect & resume button (`<name>-drop`), with its status pill and
- * offline hint: `drop()` closes the panel's EventSource, `resume()` opens it again from its last id.
+ * offline hint: `drop()` closes the panel's client, `resume()` opens it again from its last id.
  */
 function toggleConnection(name, drop, resume) {
   const button = $(`${name}-drop`);
@@ -256,10 +343,7 @@ function toggleConnection(name, drop, resume) {
 function toggleChatConnection() {
   toggleConnection(
     'chat',
-    () => {
-      chat.source?.close();
-      chat.source = undefined;
-    },
+    () => closeStream('chat'),
     () => connectChat(chat.lastId),
   );
 }
@@ -296,7 +380,7 @@ function startChat() {
 
 /* ------------------------------------------------------------------ order board */
 
-// One EventSource reads two channels. Its first event is `snapshot` (the whole board), then every
+// One stream reads two channels. Its first event is `snapshot` (the whole board), then every
 // change; each event's id is the composite cursor `c1.<hash>.<alerts>.<orders>` (channels in sorted
 // order), which the browser sends back as Last-Event-ID to resume both channels at once.
 const BOARD_CHANNELS = ['alerts', 'orders'];
@@ -312,18 +396,22 @@ const KEPT_LOG = 40;
 const BROWSER_COOKIE = 'flush_demo_browser';
 
 const board = {
-  source: undefined,
   /** The last cursor received: what a resume sends. */
   cursor: undefined,
   orders: new Map(),
   alerts: [],
   /** Per channel: the revision in the last snapshot, and the last one applied. */
   snapshotRev: { orders: 0, alerts: 0 },
+  /** Whether the board has a snapshot; live events before it wait in `pending`. */
+  loaded: false,
+  loading: false,
+  pending: [],
   rev: { orders: 0, alerts: 0 },
   gaps: 0,
   duplicates: 0,
   count: 0,
-  retryTimer: undefined,
+  /** The countdown shown while FlushClient waits out a 429. */
+  countdown: undefined,
 };
 
 /** The browser's id (a cookie shared by its tabs): the server's stream key for the board. */
@@ -433,20 +521,22 @@ function renderAlerts() {
   );
 }
 
-function onBoardSnapshot(event) {
-  const snapshot = JSON.parse(event.data);
+function onBoardSnapshot(snapshot, meta, source = 'snapshot') {
+  const cursor = meta.id;
+  board.loaded = true;
   board.orders = new Map(snapshot.orders.map(order => [order.id, { order, rev: undefined }]));
   board.alerts = snapshot.alerts;
   board.snapshotRev = { ...snapshot.rev };
   board.rev = { ...snapshot.rev };
-  onBoardEvent(event.lastEventId);
+  onBoardEvent(cursor);
   const row = boardLog(
     'snapshot',
     'snapshot',
-    `${snapshot.orders.length} orders · orders #${snapshot.rev.orders} · alerts #${snapshot.rev.alerts}`,
+    `${snapshot.orders.length} orders · orders #${snapshot.rev.orders} · alerts #${snapshot.rev.alerts}${source === 'snapshot' ? '' : ` · ${source}`}`,
     undefined,
-    event.lastEventId,
+    cursor,
   );
+  row.dataset.source = source;
   row.dataset.revOrders = String(snapshot.rev.orders);
   row.dataset.revAlerts = String(snapshot.rev.alerts);
   renderOrders();
@@ -458,10 +548,13 @@ function onBoardSnapshot(event) {
  * snapshot is skipped (an event published while the snapshot loaded may be in both); one already
  * applied after it would be a duplicate; a jump would be a gap. Both counters stay at 0.
  */
-function onBoardChange(event) {
-  const channel = BOARD_EVENT_CHANNEL[event.type];
-  const data = JSON.parse(event.data);
-  onBoardEvent(event.lastEventId);
+function onBoardChange(data, meta) {
+  if (!board.loaded) {
+    board.pending.push([data, meta]);
+    return;
+  }
+  const channel = BOARD_EVENT_CHANNEL[meta.event];
+  onBoardEvent(meta.id);
   if (data.rev <= board.snapshotRev[channel]) return;
   if (data.rev <= board.rev[channel]) {
     board.duplicates++;
@@ -470,7 +563,7 @@ function onBoardChange(event) {
   }
   if (data.rev > board.rev[channel] + 1) board.gaps += data.rev - board.rev[channel] - 1;
   board.rev[channel] = data.rev;
-  boardLog('live', channel, event.type, data.rev, event.lastEventId);
+  boardLog('live', channel, meta.event, data.rev, meta.id);
   renderBoardCheck();
   if (channel === 'alerts') {
     board.alerts.push(data.alert);
@@ -497,102 +590,86 @@ function onBoardEvent(cursor) {
 }
 
 function connectBoard() {
-  clearBoardRetry();
   const resumeFrom = board.cursor;
   const url = resumeFrom
     ? `/api/board?lastEventId=${encodeURIComponent(resumeFrom)}`
     : '/api/board';
-  const source = new EventSource(url);
-  board.source = source;
-  setStatus($('board-status'), 'connecting');
-  source.onopen = () => {
-    $('board-cap').hidden = true;
-    setStatus($('board-status'), 'live');
-    if (resumeFrom) boardLog('resume', 'resumed', 'from the cursor', undefined, resumeFrom);
-  };
-  source.onerror = () => {
-    if (board.source !== source) return;
-    // Still CONNECTING: a network error, the browser retries by itself with Last-Event-ID.
-    if (source.readyState !== EventSource.CLOSED) {
-      setStatus($('board-status'), 'reconnecting');
-      return;
+  let resumed = false;
+  const client = openStream('board', url, (state, detail) => {
+    if (state === 'retrying' && detail?.status === 429) {
+      showBoardCap(detail);
+      return true;
     }
-    // CLOSED: the server refused the stream (a status other than 200). EventSource does not say
-    // which: ask again with fetch() and read it.
-    source.close();
-    board.source = undefined;
-    void probeBoard(url);
-  };
-  source.addEventListener('snapshot', onBoardSnapshot);
-  for (const name of Object.keys(BOARD_EVENT_CHANNEL)) source.addEventListener(name, onBoardChange);
-  source.addEventListener('resync', event => {
-    onBoardEvent(event.lastEventId);
-    boardLog('resync', 'resync', 'history too short', undefined, event.lastEventId);
+    clearBoardCountdown();
+    $('board-cap').hidden = true;
+    if (state === 'open' && !board.loaded && roleOf(client) === 'follows') void loadBoardState();
+    if (state === 'open' && resumeFrom && !resumed) {
+      resumed = true;
+      boardLog('resume', 'resumed', 'from the cursor', undefined, resumeFrom);
+    }
+    return false;
+  });
+  setStatus($('board-status'), 'connecting');
+  client.on('snapshot', onBoardSnapshot);
+  for (const name of Object.keys(BOARD_EVENT_CHANNEL)) client.on(name, onBoardChange);
+  client.on('resync', (_info, meta) => {
+    onBoardEvent(meta.id);
+    boardLog('resync', 'resync', 'history too short', undefined, meta.id);
   });
 }
 
-/** Why the board stream was refused: status, Retry-After and the JSON message, then retry. */
-async function probeBoard(url) {
-  const abort = new AbortController();
-  let res;
+/**
+ * A tab that follows the board connection of another tab joins it live: the server's `snapshot`
+ * went to that tab's connection before this tab was listening. So it loads the board from
+ * `GET /api/board/state` (the same data, with each channel's rev), and applies the live events
+ * that came meanwhile after it (those the state already holds are skipped by their rev).
+ */
+async function loadBoardState() {
+  if (board.loaded || board.loading) return;
+  board.loading = true;
   try {
-    res = await fetch(url, { headers: { Accept: 'text/event-stream' }, signal: abort.signal });
-  } catch {
-    retryBoard(5, 'error', 'unreachable');
-    return;
+    const { data } = await getJson('/api/board/state');
+    if (!board.loaded) onBoardSnapshot(data, {}, 'GET /api/board/state: this tab follows');
+  } catch (err) {
+    boardLog('error', 'error', `board state: ${err.message}`);
+  } finally {
+    board.loading = false;
   }
-  if (res.ok) {
-    // A slot came free meanwhile: this fetch is a stream now. Let it go, reconnect at once.
-    abort.abort();
-    connectBoard();
-    return;
-  }
-  const retryAfter = Math.max(1, Number(res.headers.get('Retry-After')) || 5);
-  const text = await res.text().catch(() => '');
-  abort.abort();
-  if (res.status === 429) {
-    let limit = '';
-    try {
-      limit = /at most (\d+)/.exec(JSON.parse(text).message)?.[1] ?? '';
-    } catch {
-      // Not the JSON body the library answers: show it as it is.
-    }
-    $('board-cap-limit').textContent = limit || 'too many';
-    $('board-cap-retry-after').textContent = String(retryAfter);
-    $('board-cap-body').textContent = text;
-    $('board-cap').dataset.retryAfter = String(retryAfter);
-    $('board-cap').hidden = false;
-    retryBoard(retryAfter, 'capped', '429 · waiting');
-  } else {
-    retryBoard(retryAfter, 'error', `${res.status} · retrying`);
-  }
+  for (const [data, meta] of board.pending.splice(0)) onBoardChange(data, meta);
 }
 
-/** Counts down on the page, then connects again (resuming from the cursor, if any). */
-function retryBoard(seconds, state, label) {
-  clearBoardRetry();
-  setStatus($('board-status'), state, label);
-  let left = seconds;
-  $('board-cap-seconds').textContent = String(left);
-  board.retryTimer = setInterval(() => {
-    left--;
-    $('board-cap-seconds').textContent = String(Math.max(0, left));
-    if (left <= 0) connectBoard();
-  }, 1000);
+/**
+ * The server refused the stream with 429 before any byte (this browser holds all its board
+ * streams): FlushClient waits what Retry-After says (plus jitter) and tries again by itself; the
+ * page explains it and counts down.
+ */
+function showBoardCap(detail) {
+  clearBoardCountdown();
+  const until = Date.now() + (detail.delayMs ?? 5000);
+  $('board-cap-status').textContent = String(detail.status);
+  $('board-cap-retry-after').textContent = String(Math.floor((detail.delayMs ?? 5000) / 1000));
+  $('board-cap').hidden = false;
+  setStatus($('board-status'), 'capped', '429 · waiting');
+  const tick = () => {
+    $('board-cap-seconds').textContent = String(
+      Math.max(0, Math.ceil((until - Date.now()) / 1000)),
+    );
+  };
+  tick();
+  board.countdown = setInterval(tick, 250);
 }
 
-function clearBoardRetry() {
-  clearInterval(board.retryTimer);
-  board.retryTimer = undefined;
+function clearBoardCountdown() {
+  clearInterval(board.countdown);
+  board.countdown = undefined;
 }
 
 function toggleBoardConnection() {
   toggleConnection(
     'board',
     () => {
-      clearBoardRetry();
-      board.source?.close();
-      board.source = undefined;
+      clearBoardCountdown();
+      closeStream('board');
       $('board-cap').hidden = true;
     },
     connectBoard,
@@ -627,7 +704,7 @@ function startBoard() {
 /* ------------------------------------------------------------------ LLM */
 
 // The answer is a run on the server (hub.run): POST /api/llm/runs/:key starts it under a key made
-// here, and the page follows it with an EventSource on GET /api/llm/runs/:key (hub.attach). The
+// here, and the page follows it with a FlushClient on GET /api/llm/runs/:key (hub.attach). The
 // key and the prompt stay in sessionStorage while the answer runs: a reload re-attaches and renders
 // the whole run from scratch; a dropped connection resumes after the last token's id.
 
@@ -703,7 +780,7 @@ function llmBegin(key) {
 function llmDetach() {
   clearTimeout(llm.dropTimer);
   llm.dropTimer = undefined;
-  llm.source?.close();
+  if (llm.source) closeStream('llm');
   llm.source = undefined;
 }
 
@@ -743,31 +820,36 @@ function llmFinish(state, label = state, note) {
 function llmAttach() {
   const key = llm.key;
   const resume = llm.lastId ? `?lastEventId=${encodeURIComponent(llm.lastId)}` : '';
-  const source = new EventSource(runUrl(key, resume));
-  llm.source = source;
-  const current = () => llm.source === source;
-  source.onopen = () => {
-    if (current()) setStatus($('llm-status'), 'streaming');
-  };
-  // Every token is a message event whose id is its place in the run. EventSource's own
+  let client;
+  const current = () => llm.source === client;
+  client = openStream('llm', runUrl(key, resume), (state, detail) => {
+    // Leaving the page aborts the connection: the run stays the page's to resume.
+    if (!current() || llm.leaving) return true;
+    if (state === 'open') setStatus($('llm-status'), 'streaming');
+    // 404: an unknown or expired run. FlushClient would try again (with backoff): stop here.
+    else if (state === 'retrying' && detail?.status === 404)
+      llmFinish('error', 'error', 'This answer is gone (unknown or expired run).');
+    else if (state === 'retrying') setStatus($('llm-status'), 'reconnecting');
+    // 204: the server says this client already has the end (it stops FlushClient for good).
+    else if (state === 'closed' && detail?.status === 204) llmFinish('done', 'done');
+    else if (state === 'closed' && detail?.reason !== 'close')
+      llmFinish('error', 'error', `The stream closed (${detail?.status ?? detail?.reason}).`);
+    return true;
+  });
+  llm.source = client;
+  // Every token is a message event whose id is its place in the run. FlushClient's own
   // reconnects send it as Last-Event-ID: the server answers with the tokens after it.
-  source.onmessage = event => {
-    if (current()) llmToken(event.data, event.lastEventId);
-  };
-  source.addEventListener('end', event => {
+  // (FlushClient JSON-parses data that parses: a token such as "42" arrives as a number.)
+  client.on('message', (token, meta) => {
+    if (current()) llmToken(typeof token === 'string' ? token : JSON.stringify(token), meta.id);
+  });
+  // The run's last event. The page closes the client: left open, FlushClient would reconnect
+  // after the end of the stream, and the server would answer 204.
+  client.on('end', ({ status, message }) => {
     if (!current()) return;
-    const { status, message } = JSON.parse(event.data);
     const [state, label] = LLM_END_STATES[status] ?? ['error', status];
     llmFinish(state, label, status === 'failed' ? message : undefined);
   });
-  source.onerror = () => {
-    // Leaving the page closes the EventSource with an error: the run stays the page's to resume.
-    if (!current() || llm.leaving) return;
-    // CLOSED: an answer that is not an event stream (404: unknown or expired run).
-    if (source.readyState === EventSource.CLOSED)
-      llmFinish('error', 'error', 'This answer is gone (unknown or expired run).');
-    else setStatus($('llm-status'), 'reconnecting');
-  };
   llmButtons();
 }
 
@@ -802,7 +884,7 @@ async function askLlm(event) {
   if (llm.key === key && !llm.ended) llmAttach();
 }
 
-/** Closes the EventSource mid-answer, stays offline a moment, then resumes after the last id. */
+/** Closes the connection mid-answer, stays offline a moment, then resumes after the last id. */
 function dropLlm() {
   if (llm.ended || !llm.source) return;
   llmDetach();
@@ -819,7 +901,7 @@ function dropLlm() {
 async function stopLlm() {
   if (llm.ended) return;
   $('llm-stop').disabled = true;
-  // The run's `end` ("cancelled") comes through the EventSource; when offline, resume now.
+  // The run's `end` ("cancelled") comes through the stream; when offline, resume now.
   await fetch(runUrl(llm.key, '/cancel'), { method: 'POST' }).catch(() => undefined);
   if (!llm.ended && !llm.source) {
     clearTimeout(llm.dropTimer);
@@ -962,33 +1044,29 @@ function renderChannels(channels) {
   if (list.children.length === 0) list.innerHTML = '<span class="muted">none</span>';
 }
 
-async function pollStats() {
-  try {
-    const { data } = await getJson('/api/stats');
-    $('stats-open-streams').textContent = fmt.format(data.openStreams);
-    $('stats-eps').textContent = data.eventsPerSecond.toFixed(1);
-    $('stats-published').textContent = fmt.format(data.published);
-    $('stats-delivered').textContent = fmt.format(data.delivered);
-    $('stats-streams-opened').textContent = fmt.format(data.streamsOpened);
-    $('stats-replays').textContent = fmt.format(data.replays);
-    $('stats-bytes').textContent = fmt.format(data.bytesWritten);
-    $('stats-heartbeats').textContent = fmt.format(data.heartbeats);
-    renderChannels(data.channels);
-    setStatus($('stats-status'), 'live');
-  } catch {
-    setStatus($('stats-status'), 'error', 'unreachable');
-  }
+function renderStats(data) {
+  $('stats-open-streams').textContent = fmt.format(data.openStreams);
+  $('stats-eps').textContent = data.eventsPerSecond.toFixed(1);
+  $('stats-published').textContent = fmt.format(data.published);
+  $('stats-delivered').textContent = fmt.format(data.delivered);
+  $('stats-streams-opened').textContent = fmt.format(data.streamsOpened);
+  $('stats-replays').textContent = fmt.format(data.replays);
+  $('stats-bytes').textContent = fmt.format(data.bytesWritten);
+  $('stats-heartbeats').textContent = fmt.format(data.heartbeats);
+  renderChannels(data.channels);
 }
 
 function startStats() {
-  void pollStats();
-  setInterval(() => void pollStats(), 1000);
+  // The figures once a second as Server-Sent Events: one stream for every tab of this browser.
+  const client = openStream('stats', '/api/stats/stream');
+  client.on('stats', renderStats);
 }
 
 /* ------------------------------------------------------------------ boot */
 
-// `/?only=board`: the board alone, one connection. Browsers open at most 6 HTTP/1.1 connections
-// per server, shared by all tabs; a full tab holds 3 (ticker, chat, board), a board tab 1.
+// `/?only=board`: the board alone. Browsers open at most 6 HTTP/1.1 connections per server, for
+// all their tabs together: shared by FlushClient, the streams of any number of tabs hold 4 (ticker,
+// chat, board, figures); with `?share=off` each tab holds its own.
 const onlyBoard = new URLSearchParams(location.search).get('only') === 'board';
 document.body.classList.toggle('only-board', onlyBoard);
 void loadHealth();

@@ -1,6 +1,7 @@
 import type { INestApplication } from '@nestjs/common';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { AppModule } from '../../sample/app.module.js';
+import { setupDocs } from '../../sample/docs/docs.setup.js';
 import { baseUrl } from '../../src/testing/index.js';
 import { startApp, type PlatformName } from './platforms.js';
 
@@ -16,12 +17,12 @@ export interface SamplePage {
   close(): Promise<void>;
 }
 
-/** Starts the sample's AppModule on `platform` and loads its page (`/`) in a new context. */
+/** Starts the sample's AppModule (with /docs, as main.ts) on `platform` and loads its page (`/`) in a new context. */
 export const openSamplePage = async (
   browser: Browser,
   platform: PlatformName,
 ): Promise<SamplePage> => {
-  const app = await startApp(platform, [AppModule]);
+  const app = await startApp(platform, [AppModule], setupDocs);
   const base = baseUrl(app);
   const context = await browser.newContext({ viewport: { width: 1440, height: 1000 } });
   const page = await context.newPage();
