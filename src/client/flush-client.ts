@@ -64,6 +64,7 @@ export class FlushClient<E extends object = Record<string, unknown>> {
   private readonly href: string;
   private lastId = '';
   private leader = false;
+  private shared = false;
   private stopped = false;
   private tabs?: BroadcastChannel;
   private wake?: () => void;
@@ -89,6 +90,7 @@ export class FlushClient<E extends object = Record<string, unknown>> {
       if (this.stopped) return;
       this.emit('state', 'connecting');
       if (!share) return this.run();
+      this.shared = true;
       const name = `nestjs-flush ${this.href}`;
       this.tabs = new BroadcastChannel(name);
       this.tabs.onmessage = ({ data: m }: MessageEvent<TabMessage>) => {
@@ -126,6 +128,16 @@ export class FlushClient<E extends object = Record<string, unknown>> {
     const set = this.handlers.get(event) ?? new Set();
     this.handlers.set(event, set.add(handler));
     return () => set.delete(handler);
+  }
+
+  /**
+   * Who holds the connection: `own` (not shared: Node, `shareAcrossTabs: false`, a browser
+   * without Web Locks or BroadcastChannel), `leader` (this tab holds the connection shared with
+   * the other tabs) or `follower` (another tab holds it and relays its events here).
+   */
+  get role(): 'own' | 'leader' | 'follower' {
+    if (!this.shared) return 'own';
+    return this.leader ? 'leader' : 'follower';
   }
 
   /** Closes the connection for good (another tab takes it over when it shares it). */
@@ -219,7 +231,14 @@ export class FlushClient<E extends object = Record<string, unknown>> {
         res = await fetch(url, { headers, signal: this.abort.signal, cache: 'no-store' });
         const status = res.status;
         detail = { reason: 'status', status };
-        if (status === 204 || status === 403 || (status === 401 && unauthorized)) {
+        // 404 and 410: nothing there to wait for (an unknown route, a run whose replay expired).
+        if (
+          status === 204 ||
+          status === 403 ||
+          status === 404 ||
+          status === 410 ||
+          (status === 401 && unauthorized)
+        ) {
           return this.stop(detail, true);
         }
         if (status === 401) {
@@ -229,10 +248,13 @@ export class FlushClient<E extends object = Record<string, unknown>> {
           counts = false;
         } else if (status === 429 || status === 503) {
           counts = false;
-          delayMs =
-            retryAfterMs(res.headers.get('retry-after')) ??
-            (((await res.json().catch(() => ({}))) as { retryAfter?: number }).retryAfter ?? NaN) *
-              1000;
+          // The server's reason (e.g. "Too many open streams: … Close one …") for the page to show.
+          const body = (await res.json().catch(() => ({}))) as {
+            retryAfter?: number;
+            message?: unknown;
+          };
+          if (typeof body.message === 'string') detail.message = body.message;
+          delayMs = retryAfterMs(res.headers.get('retry-after')) ?? (body.retryAfter ?? NaN) * 1000;
           // A little later than asked, never earlier: clients told the same time spread out.
           if (delayMs >= 0) delayMs *= 1 + Math.random() / 5;
           else delayMs = undefined;
@@ -247,7 +269,8 @@ export class FlushClient<E extends object = Record<string, unknown>> {
             e => {
               if (e.event === 'expired' || e.event === 'revoked') control = e.event;
               else events++;
-              this.deliver(e.event, parse(e.data), { id: e.id, event: e.event }, e.lastEventId);
+              const meta = { id: e.id, event: e.event, raw: e.data };
+              this.deliver(e.event, parse(e.data), meta, e.lastEventId);
             },
             ms => (base = ms),
             this.lastId,

@@ -22,6 +22,8 @@ export interface FlushStateDetail {
   error?: string;
   /** With `gave-up`: the reason of the last failed attempt (`status`, `content-type`, `ended`…). */
   cause?: string;
+  /** With a 429 or 503: the server's message (its JSON body's `message`), to show to the user. */
+  message?: string;
 }
 
 /** What a handler learns about an event besides its data. @publicApi */
@@ -30,6 +32,11 @@ export interface FlushEventMeta {
   id?: string;
   /** The event type (`message` for events without `event:`). */
   event: string;
+  /**
+   * The event's data as sent (the lines of its `data:` fields), before the JSON parse: for a
+   * text payload that happens to parse as JSON (a token `" 42"` arrives as the number 42).
+   */
+  raw?: string;
 }
 
 /** The data of the hub's `resync` event: events may have been missed, refetch your state. @publicApi */
