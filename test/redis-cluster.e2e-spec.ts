@@ -254,7 +254,18 @@ describeCluster('RedisFlushTransport on a Redis Cluster', () => {
   it('survives a master killed with SIGKILL while publishing: 503s in the window, nothing lost without a resync', async () => {
     const keyPrefix = `flush-cluster-failover:${randomUUID()}:`;
     const a = await startApp('express', [channelsInstance(transport(keyPrefix))]);
-    const b = await startApp('express', [channelsInstance(transport(keyPrefix))]);
+    // The publishing instance bounds every command at 1 s: publishes that ioredis cannot place
+    // within it (the master is gone, its replica not promoted yet) reject with a 503.
+    const b = await startApp('express', [
+      channelsInstance(
+        new RedisFlushTransport({
+          cluster: cluster.startupNodes,
+          keyPrefix,
+          commandTimeoutMs: 1_000,
+          logger: false,
+        }),
+      ),
+    ]);
     const sources: EventSource[] = [];
     try {
       const byMaster = await channelsOnDistinctMasters(keyPrefix, 3);
@@ -295,7 +306,7 @@ describeCluster('RedisFlushTransport on a Redis Cluster', () => {
         await cluster.kill(victim);
         // The replica is promoted; publishing succeeds again.
         await waitFor(
-          () => resolvedAt.filter(t => t > killedAt + 500).length >= 30,
+          () => resolvedAt.filter(t => t > killedAt + 500).length >= 30 && rejected.length > 0,
           '30 publishes resolved after the failover',
           45_000,
           50,

@@ -280,7 +280,10 @@ export class RedisConnections {
         ['smessage', (key: unknown, message: unknown) => this.events.message(key, message)],
         // The sharded subscriber of one master ended (ioredis passes its `host:port`); the
         // pool's own `-node` (one argument) says the same of the node's command connection.
-        ['-node', (node: unknown, nodeKey: unknown) => this.events.nodeLost?.(nodeKeyOf(node, nodeKey))],
+        [
+          '-node',
+          (node: unknown, nodeKey: unknown) => this.events.nodeLost?.(nodeKeyOf(node, nodeKey)),
+        ],
         ['refresh', () => this.events.slotsRefreshed?.()],
       );
     }
@@ -368,9 +371,7 @@ export class RedisConnections {
       const unsubscribing = this.settings.cluster
         ? Promise.all(subscribedKeys.map(key => client.sunsubscribe?.(key)))
         : client.unsubscribe(...subscribedKeys);
-      await withTimeout(unsubscribing, CLOSE_TIMEOUT_MS, () => 'UNSUBSCRIBE timed out').catch(
-        noop,
-      );
+      await withTimeout(unsubscribing, CLOSE_TIMEOUT_MS, () => 'UNSUBSCRIBE timed out').catch(noop);
     }
     for (const [event, handler] of conn.handlers) client.removeListener(event, handler);
   }

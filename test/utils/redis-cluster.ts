@@ -102,7 +102,8 @@ const startNode = (port: number, dir: string, nodeTimeoutMs: number): Promise<Ch
     child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
   });
 
-const exited = (child: ChildProcess): boolean => child.exitCode !== null || child.signalCode !== null;
+const exited = (child: ChildProcess): boolean =>
+  child.exitCode !== null || child.signalCode !== null;
 
 const killNode = (child: ChildProcess): Promise<void> =>
   new Promise(resolve => {
@@ -174,7 +175,11 @@ export const startRedisCluster = async (
     for (const port of ports) {
       const nodeDir = join(dir, String(port));
       await mkdir(nodeDir);
-      nodes.push({ host: '127.0.0.1', port, process: await startNode(port, nodeDir, nodeTimeoutMs) });
+      nodes.push({
+        host: '127.0.0.1',
+        port,
+        process: await startNode(port, nodeDir, nodeTimeoutMs),
+      });
     }
     await run(
       REDIS_CLI,
@@ -224,7 +229,10 @@ export const startRedisCluster = async (
           // Every replica of a live master in sync (so that a failover can promote it).
           for (const node of live()) {
             const replication = String(await ask(node.port, 'INFO', 'replication'));
-            if (replication.includes('role:slave') && !replication.includes('master_link_status:up'))
+            if (
+              replication.includes('role:slave') &&
+              !replication.includes('master_link_status:up')
+            )
               return false;
           }
           const masters = await liveMasters(live()[0].port);
