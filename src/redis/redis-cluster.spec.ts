@@ -9,7 +9,11 @@ import { RedisFlushTransport } from './redis.transport.js';
 // No Redis needed: the cluster options are checked at construction (bootstrap).
 
 const clusterClient = (options: object = {}): RedisClientLike =>
-  ({ isCluster: true, options, duplicate: () => clusterClient(options) }) as RedisClientLike;
+  ({
+    isCluster: true,
+    options,
+    duplicate: () => clusterClient(options),
+  }) as unknown as RedisClientLike;
 
 describe('RedisFlushTransport cluster options', () => {
   it.each<[string, object, RegExp]>([
@@ -47,7 +51,7 @@ describe('RedisFlushTransport cluster options', () => {
       /both be ioredis Cluster clients, or both plain/,
     ],
   ])('fails at bootstrap with what to do: %s', (_case, options, message) => {
-    const construct = () => new RedisFlushTransport(options as never);
+    const construct = () => new RedisFlushTransport(options);
     expect(construct).toThrow(FlushConfigurationError);
     expect(construct).toThrow(message);
   });

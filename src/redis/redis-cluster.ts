@@ -27,6 +27,9 @@ interface ClusterInternals {
   duplicate?(nodes?: RedisClusterNode[], options?: object): RedisClientLike;
 }
 
+/** The Cluster-only members of a client (absent on other clients: they are all optional). */
+const internalsOf = (client: RedisClientLike | undefined): ClusterInternals | undefined => client;
+
 /** Whether `client` is an ioredis `Cluster` (or a client that says it is one). @internal */
 export const isClusterClient = (client: RedisClientLike | undefined): boolean =>
   client?.isCluster === true;
@@ -91,8 +94,8 @@ export const duplicateCluster = (
   client: RedisClientLike,
   role: 'publisher' | 'subscriber',
 ): RedisClientLike => {
-  const cluster = client as RedisClientLike & ClusterInternals;
-  if (typeof cluster.duplicate !== 'function')
+  const cluster = internalsOf(client);
+  if (typeof cluster?.duplicate !== 'function')
     throw new RedisFlushTransportError('RedisFlushTransport: the Cluster has no duplicate().', {
       unavailable: false,
     });
@@ -134,7 +137,7 @@ export const validateClusterOptions = (options: RedisFlushTransportOptions): voi
     throw FAIL(
       'publisher and subscriber must both be ioredis Cluster clients, or both plain Redis clients.',
     );
-  const sub = subscriber as (RedisClientLike & ClusterInternals) | undefined;
+  const sub = internalsOf(subscriber);
   if (clusters > 0 && sub && sub.options?.shardedSubscribers !== true)
     throw FAIL(
       'the subscriber Cluster needs sharded Pub/Sub: create it with new Cluster(nodes, { shardedSubscribers: true }) (ioredis >= 5.5).',
@@ -185,7 +188,7 @@ export class RedisShardOwners {
   }
 
   private ownerOf(key: string): string | undefined {
-    const cluster = this.client() as (RedisClientLike & ClusterInternals) | undefined;
+    const cluster = internalsOf(this.client());
     return cluster?.slots?.[keySlot(key)]?.[0];
   }
 }

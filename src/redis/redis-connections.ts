@@ -368,9 +368,11 @@ export class RedisConnections {
     }
     if (subscribedKeys.length > 0 && client.status === 'ready') {
       // Sharded: one SUNSUBSCRIBE per key (ioredis routes each by its slot).
-      const unsubscribing = this.settings.cluster
-        ? Promise.all(subscribedKeys.map(key => client.sunsubscribe?.(key)))
-        : client.unsubscribe(...subscribedKeys);
+      const sunsubscribe = client.sunsubscribe?.bind(client);
+      const unsubscribing =
+        this.settings.cluster && sunsubscribe
+          ? Promise.all(subscribedKeys.map(key => sunsubscribe(key)))
+          : client.unsubscribe(...subscribedKeys);
       await withTimeout(unsubscribing, CLOSE_TIMEOUT_MS, () => 'UNSUBSCRIBE timed out').catch(noop);
     }
     for (const [event, handler] of conn.handlers) client.removeListener(event, handler);
