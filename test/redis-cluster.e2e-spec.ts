@@ -253,7 +253,18 @@ describeCluster('RedisFlushTransport on a Redis Cluster', () => {
 
   it('survives a master killed with SIGKILL while publishing: 503s in the window, nothing lost without a resync', async () => {
     const keyPrefix = `flush-cluster-failover:${randomUUID()}:`;
-    const a = await startApp('express', [channelsInstance(transport(keyPrefix))]);
+    // The subscribing instance's warnings show the shard loss it handled (gap, re-subscribe).
+    const warnings: string[] = [];
+    const logger = {
+      log: () => undefined,
+      warn: (m: string) => void warnings.push(m),
+      error: () => undefined,
+    };
+    const a = await startApp('express', [
+      channelsInstance(
+        new RedisFlushTransport({ cluster: cluster.startupNodes, keyPrefix, logger }),
+      ),
+    ]);
     // The publishing instance bounds every command at 1 s: publishes that ioredis cannot place
     // within it (the master is gone, its replica not promoted yet) reject with a 503.
     const b = await startApp('express', [
@@ -340,6 +351,7 @@ describeCluster('RedisFlushTransport on a Redis Cluster', () => {
         id => !delivered.has(id) && !resyncs.some(r => r.id && compareEventIds(r.id, id) >= 0),
       );
       expect(lost).toEqual([]);
+      expect(warnings.some(w => w.includes('lost the sharded subscription'))).toBe(true);
       // Publishes in the window rejected with the 503-class error.
       for (const { error } of rejected) {
         expect(error).toBeInstanceOf(FlushUnavailableError);

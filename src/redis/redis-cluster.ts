@@ -1,5 +1,6 @@
 import { FlushConfigurationError } from '../flush.errors.js';
 import type { RedisClientLike } from './redis-client.interface.js';
+import type { RedisConnectionEvents } from './redis-connections.js';
 import { keySlot } from './redis-cluster.slot.js';
 import { RedisFlushTransportError, messageOf } from './redis-transport.error.js';
 import type { RedisFlushTransportOptions } from './redis-transport.options.js';
@@ -100,6 +101,27 @@ export const duplicateCluster = (
       unavailable: false,
     });
   return cluster.duplicate([], { shardedSubscribers: role === 'subscriber' });
+};
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- listener arguments vary per event
+type Handler = [string, (...args: any[]) => void];
+
+/**
+ * The listeners of a subscriber Cluster: shard messages (`smessage`); the end of one master's
+ * sharded subscriber (`-node`, with its `host:port`; the pool's own `-node` has one argument, the
+ * node's connection) and slot map refreshes, which tell which subscriptions to renew. @internal
+ */
+export const clusterSubscriberHandlers = (events: RedisConnectionEvents): Handler[] => [
+  ['smessage', (key: unknown, message: unknown) => events.message(key, message)],
+  ['-node', (node: unknown, nodeKey: unknown) => events.nodeLost?.(nodeKeyOf(node, nodeKey))],
+  ['refresh', () => events.slotsRefreshed?.()],
+];
+
+/** `host:port` of a node from ioredis' `-node` arguments. */
+const nodeKeyOf = (node: unknown, nodeKey: unknown): string => {
+  if (typeof nodeKey === 'string') return nodeKey;
+  const options = (node as { options?: { host?: unknown; port?: unknown } } | null)?.options;
+  return `${String(options?.host)}:${String(options?.port)}`;
 };
 
 const FAIL = (what: string) => new FlushConfigurationError(`RedisFlushTransport: ${what}`);

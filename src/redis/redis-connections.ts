@@ -2,6 +2,7 @@ import type { FlushTransportHealth } from '../broadcast/flush-transport.interfac
 import type { RedisClientConstructor, RedisClientLike } from './redis-client.interface.js';
 import { createClient, duplicateOf, loadIoredis, type RedisRole } from './redis-clients.js';
 import {
+  clusterSubscriberHandlers,
   createClusterClient,
   duplicateCluster,
   isClusterClient,
@@ -276,16 +277,7 @@ export class RedisConnections {
         (key: unknown, message: unknown) => this.events.message(key, message),
       ]);
     } else if (role === 'subscriber') {
-      conn.handlers.push(
-        ['smessage', (key: unknown, message: unknown) => this.events.message(key, message)],
-        // The sharded subscriber of one master ended (ioredis passes its `host:port`); the
-        // pool's own `-node` (one argument) says the same of the node's command connection.
-        [
-          '-node',
-          (node: unknown, nodeKey: unknown) => this.events.nodeLost?.(nodeKeyOf(node, nodeKey)),
-        ],
-        ['refresh', () => this.events.slotsRefreshed?.()],
-      );
+      conn.handlers.push(...clusterSubscriberHandlers(this.events));
     }
     for (const [event, handler] of conn.handlers) client.on(event, handler);
     return conn;
@@ -378,10 +370,3 @@ export class RedisConnections {
     for (const [event, handler] of conn.handlers) client.removeListener(event, handler);
   }
 }
-
-/** `host:port` of a node from ioredis' `-node` arguments. */
-const nodeKeyOf = (node: unknown, nodeKey: unknown): string => {
-  if (typeof nodeKey === 'string') return nodeKey;
-  const options = (node as { options?: { host?: unknown; port?: unknown } } | null)?.options;
-  return `${String(options?.host)}:${String(options?.port)}`;
-};
