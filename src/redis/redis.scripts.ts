@@ -20,7 +20,6 @@ export const lua = (text: string): LuaScript => ({
  * order on every instance.
  * KEYS[1] stream key. ARGV: 1 trim operator (`~` or `=`), 2 max length, 3 max age in ms or '',
  * 4 Pub/Sub channel, 5 the entry as JSON `{"event"?,"data"}`, 6 key TTL in ms or ''.
- * @internal
  */
 const PUBLISH_TEMPLATE = `
 local id = redis.call('XADD', KEYS[1], 'MAXLEN', ARGV[1], ARGV[2], '*', 'm', ARGV[5])
@@ -36,6 +35,7 @@ end
 redis.call('PUBLISH', ARGV[4], '{"id":"' .. id .. '",' .. string.sub(ARGV[5], 2))
 return id
 `;
+/** The publish script on one Redis server (`PUBLISH`). @internal */
 export const PUBLISH_SCRIPT = lua(PUBLISH_TEMPLATE);
 
 /**

@@ -58,11 +58,18 @@ export type { RedisFlushTransportOptions } from './redis-transport.options.js';
  *   channel with listeners at once; once it has re-subscribed **and** the publisher connection is
  *   ready too (they come back in any order), it reports the gap `closed`, and FlushHub refills
  *   what was missed from the streams (or sends `resync`).
+ * - On a Redis Cluster (`cluster`, or two ioredis `Cluster` clients; Redis >= 7): a channel's
+ *   stream and shard channel are `{<keyPrefix><channel>}` (one slot), events are announced with
+ *   `SPUBLISH` and received through sharded subscribers (`SSUBSCRIBE`, one connection per master).
+ *   When a master is lost or a slot moves, the channels it served report a gap `open`, are
+ *   subscribed again on their new master, then report it `closed` (refill, or `resync`).
  *
  * ioredis is an optional peer dependency, loaded only when the transport creates connections:
  * at bootstrap (`init()`, awaited by FlushHub), so a missing ioredis fails the startup.
  * @example
  * FlushModule.forRoot({ transport: new RedisFlushTransport({ url: process.env.REDIS_URL }) });
+ * @example
+ * new RedisFlushTransport({ cluster: [{ host: '10.0.0.1', port: 6379 }] }); // a Redis Cluster
  * @publicApi
  */
 export class RedisFlushTransport implements FlushTransport {
