@@ -11,3 +11,4 @@ export { RedisFlushTransport } from './redis/redis.transport.js';
 export { RedisFlushTransportError } from './redis/redis-transport.error.js';
 export type { RedisFlushTransportOptions } from './redis/redis-transport.options.js';
 export type { RedisClientLike } from './redis/redis-client.interface.js';
+export type { RedisClusterNode } from './redis/redis-cluster.js';

@@ -36,6 +36,12 @@ export interface RedisClientLike {
   disconnect(): void;
   /** A new client with the same options (ioredis `duplicate()`). */
   duplicate?(): RedisClientLike;
+  /** `SSUBSCRIBE` (sharded Pub/Sub, Redis >= 7): needed on a Redis Cluster. */
+  ssubscribe?(...channels: string[]): Promise<unknown>;
+  /** `SUNSUBSCRIBE`. */
+  sunsubscribe?(...channels: string[]): Promise<unknown>;
+  /** `true` on an ioredis `Cluster`. */
+  readonly isCluster?: boolean;
 }
 
 /**

@@ -1,6 +1,14 @@
 import type { FlushTransportHealth } from '../broadcast/flush-transport.interface.js';
 import type { RedisClientConstructor, RedisClientLike } from './redis-client.interface.js';
 import { createClient, duplicateOf, loadIoredis, type RedisRole } from './redis-clients.js';
+import {
+  clusterSubscriberHandlers,
+  createClusterClient,
+  duplicateCluster,
+  isClusterClient,
+  loadIoredisCluster,
+  type RedisClusterConstructor,
+} from './redis-cluster.js';
 import { RedisFlushTransportError, messageOf, noop, withTimeout } from './redis-transport.error.js';
 import type {
   RedisFlushTransportOptions,
@@ -41,12 +49,18 @@ export interface RedisConnectionEvents {
   ready(): void;
   /** A Pub/Sub message arrived on the subscriber connection. */
   message(key: unknown, message: unknown): void;
+  /** Cluster: a node connection of the subscriber ended (`host:port`). */
+  nodeLost?(nodeKey: string): void;
+  /** Cluster: the subscriber refreshed its slot map. */
+  slotsRefreshed?(): void;
 }
 
 /** Settings of the connections. @internal */
 export interface RedisConnectionSettings {
   readonly logger: RedisTransportLogger;
   readonly connectTimeoutMs: number;
+  /** A Redis Cluster: sharded Pub/Sub (SSUBSCRIBE / SUNSUBSCRIBE). */
+  readonly cluster: boolean;
 }
 
 /** Bound on QUIT when closing. */
@@ -73,6 +87,7 @@ const deferred = () => {
 export class RedisConnections {
   private opening: Promise<RedisConnectionPair> | undefined;
   private Redis: RedisClientConstructor | undefined;
+  private Cluster: RedisClusterConstructor | undefined;
   private pair: RedisConnectionPair | undefined;
   private connectedOnce = false;
   private readonly firstConnect = deferred();
@@ -103,7 +118,8 @@ export class RedisConnections {
   /** Loads ioredis when the transport creates its own connections, without connecting. */
   async init(): Promise<void> {
     if (this.options.publisher || this.options.subscriber) return;
-    this.Redis ??= await loadIoredis();
+    if (this.options.cluster) this.Cluster ??= await loadIoredisCluster();
+    else this.Redis ??= await loadIoredis();
   }
 
   /** The connections, created on first use; waits for the very first connection (bounded). */
@@ -210,11 +226,19 @@ export class RedisConnections {
     let sub: RedisConnection;
     if (publisher || subscriber) {
       // The options were validated: the missing one can be duplicated.
-      const p = publisher ?? (subscriber && duplicateOf(subscriber));
-      const s = subscriber ?? (publisher && duplicateOf(publisher));
+      const other = (client: RedisClientLike, role: RedisRole) =>
+        isClusterClient(client) ? duplicateCluster(client, role) : duplicateOf(client);
+      const p = publisher ?? (subscriber && other(subscriber, 'publisher'));
+      const s = subscriber ?? (publisher && other(publisher, 'subscriber'));
       if (!p || !s) throw new RedisFlushTransportError('RedisFlushTransport: no client given.');
       pub = this.wire('publisher', p, !publisher);
       sub = this.wire('subscriber', s, !subscriber);
+    } else if (this.options.cluster) {
+      const Cluster = (this.Cluster ??= await loadIoredisCluster());
+      if (this.isClosed)
+        throw new RedisFlushTransportError('RedisFlushTransport was closed while connecting.');
+      pub = this.wire('publisher', createClusterClient(Cluster, this.options, 'publisher'), true);
+      sub = this.wire('subscriber', createClusterClient(Cluster, this.options, 'subscriber'), true);
     } else {
       const Redis = (this.Redis ??= await loadIoredis());
       if (this.isClosed)
@@ -247,11 +271,13 @@ export class RedisConnections {
       ['end', () => this.onEnd(conn)],
       ['error', (err: unknown) => this.onError(conn, err)],
     );
-    if (role === 'subscriber') {
+    if (role === 'subscriber' && !this.settings.cluster) {
       conn.handlers.push([
         'message',
         (key: unknown, message: unknown) => this.events.message(key, message),
       ]);
+    } else if (role === 'subscriber') {
+      conn.handlers.push(...clusterSubscriberHandlers(this.events));
     }
     for (const [event, handler] of conn.handlers) client.on(event, handler);
     return conn;
@@ -333,11 +359,13 @@ export class RedisConnections {
       return;
     }
     if (subscribedKeys.length > 0 && client.status === 'ready') {
-      await withTimeout(
-        client.unsubscribe(...subscribedKeys),
-        CLOSE_TIMEOUT_MS,
-        () => 'UNSUBSCRIBE timed out',
-      ).catch(noop);
+      // Sharded: one SUNSUBSCRIBE per key (ioredis routes each by its slot).
+      const sunsubscribe = client.sunsubscribe?.bind(client);
+      const unsubscribing =
+        this.settings.cluster && sunsubscribe
+          ? Promise.all(subscribedKeys.map(key => sunsubscribe(key)))
+          : client.unsubscribe(...subscribedKeys);
+      await withTimeout(unsubscribing, CLOSE_TIMEOUT_MS, () => 'UNSUBSCRIBE timed out').catch(noop);
     }
     for (const [event, handler] of conn.handlers) client.removeListener(event, handler);
   }

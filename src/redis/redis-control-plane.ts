@@ -6,6 +6,7 @@ import {
   LEASE_COUNT_SCRIPT,
   LEASE_RELEASE_SCRIPT,
   LEASE_RENEW_SCRIPT,
+  SHARDED_CONTROL_BROADCAST_SCRIPT,
   VALUE_PUT_SCRIPT,
   VALUE_TAKE_SCRIPT,
 } from './redis-control.scripts.js';
@@ -18,6 +19,8 @@ import { runScript, type LuaScript } from './redis.scripts.js';
 export interface RedisControlPlaneSettings {
   readonly keyPrefix: string;
   readonly commandTimeoutMs: number;
+  /** A Redis Cluster: the control channel is a shard channel (SPUBLISH / SSUBSCRIBE). */
+  readonly cluster: boolean;
 }
 
 /**
@@ -36,7 +39,9 @@ export interface RedisControlPlaneSettings {
  *   Redis >= 6.2).
  *
  * No hash tags: every script touches one key, so each is a single-slot command on a Redis
- * Cluster as it is, and a shared tag would put every lease and ticket on one node.
+ * Cluster as it is, and a shared tag would put every lease and ticket on one node. On a cluster
+ * the control channel is a shard channel (`SPUBLISH` in the broadcast script on its own key,
+ * `SSUBSCRIBE` on every instance), so it lives on the shard of its slot.
  * @internal
  */
 export class RedisFlushControlPlane implements FlushControlPlane {
@@ -53,9 +58,10 @@ export class RedisFlushControlPlane implements FlushControlPlane {
 
   async broadcast(message: string): Promise<void> {
     controlArgs.message('broadcast', message);
-    await this.command('broadcast a control message', CONTROL_BROADCAST_SCRIPT, this.channel, [
-      message,
-    ]);
+    const script = this.settings.cluster
+      ? SHARDED_CONTROL_BROADCAST_SCRIPT
+      : CONTROL_BROADCAST_SCRIPT;
+    await this.command('broadcast a control message', script, this.channel, [message]);
   }
 
   async listen(listener: (message: string) => void): Promise<() => Promise<void>> {

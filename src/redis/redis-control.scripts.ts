@@ -96,3 +96,12 @@ return redis.call('GETDEL', KEYS[1])
 export const CONTROL_BROADCAST_SCRIPT: LuaScript = lua(`
 return redis.call('PUBLISH', KEYS[1], ARGV[1])
 `);
+
+/**
+ * `CONTROL_BROADCAST_SCRIPT` on a Redis Cluster: sharded Pub/Sub (`SPUBLISH`, Redis >= 7) on the
+ * control channel's own slot.
+ * @internal
+ */
+export const SHARDED_CONTROL_BROADCAST_SCRIPT: LuaScript = lua(`
+return redis.call('SPUBLISH', KEYS[1], ARGV[1])
+`);

@@ -1,5 +1,6 @@
 import type { FlushGapState } from '../broadcast/flush-transport.interface.js';
 import type { RedisConnectionEvents, RedisConnections } from './redis-connections.js';
+import { RedisShardOwners } from './redis-cluster.js';
 import {
   RedisFlushTransportError,
   messageOf,
@@ -27,8 +28,11 @@ interface ChannelState {
   pending: number;
 }
 
-/** Delay before re-subscribing again the channels whose SUBSCRIBE failed after a reconnect. */
-const RESUBSCRIBE_RETRY_MS = 1_000;
+/**
+ * Delay before re-subscribing again the channels whose SUBSCRIBE failed after a reconnect (on a
+ * cluster: after a shard was lost, while its replica is being promoted).
+ */
+const RESUBSCRIBE_RETRY_MS = { single: 1_000, cluster: 250 };
 
 /**
  * The Pub/Sub side of a RedisFlushTransport: local listeners per channel, a Redis subscription
@@ -47,12 +51,17 @@ export class RedisSubscriptions implements RedisConnectionEvents {
   /** Re-subscriptions running after a reconnect. */
   private resubscribing = 0;
   private resubscribeTimer: ReturnType<typeof setTimeout> | undefined;
+  /** Cluster only: the master each key was subscribed on. */
+  private readonly owners: RedisShardOwners | undefined;
 
   constructor(
     private readonly connections: RedisConnections,
     private readonly logger: RedisTransportLogger,
     private readonly commandTimeoutMs: number,
-  ) {}
+    cluster = false,
+  ) {
+    if (cluster) this.owners = new RedisShardOwners(() => this.connections.current?.sub.client);
+  }
 
   /**
    * Adds a listener of `channel` (Redis key `key`), subscribing in Redis if it is the first.
@@ -126,6 +135,38 @@ export class RedisSubscriptions implements RedisConnectionEvents {
     for (const st of this.channels.values()) st.subscribed = false;
   }
 
+  /** Cluster: the sharded subscriber of a master ended; its channels are subscribed again. */
+  nodeLost(nodeKey: string): void {
+    if (this.owners) this.lose(this.owners.servedBy(nodeKey));
+  }
+
+  /** Cluster: channels whose slot moved to another master (failover, resharding) follow it. */
+  slotsRefreshed(): void {
+    if (this.owners) this.lose(this.owners.moved());
+  }
+
+  /**
+   * Some subscriptions are lost while the subscriber as a whole is still up (one shard of a
+   * cluster): their gaps open now, they are subscribed again, and the gaps close once they are.
+   */
+  private lose(keys: string[]): void {
+    if (keys.length === 0 || this.connections.closed) return;
+    this.logger.warn(
+      `Redis Cluster: lost the sharded subscription of ${keys.length} channel(s) (failover or slot move); ` +
+        'subscribing again on their new master, then refilling what they missed from the streams.',
+    );
+    for (const key of keys) {
+      this.owners?.forget(key);
+      const st = this.channels.get(key);
+      if (!st) continue;
+      st.subscribed = false;
+      if (!st.gaps || st.listeners.size === 0 || this.gapsOpen.has(st)) continue;
+      this.gapsOpen.add(st);
+      this.reportGap(st, 'open');
+    }
+    void this.resubscribe();
+  }
+
   /** Reports a gap `open` for every channel with listeners (the subscription is lost). */
   subscriberLost(): void {
     for (const st of this.channels.values()) {
@@ -149,13 +190,15 @@ export class RedisSubscriptions implements RedisConnectionEvents {
     if (this.connections.closed) return;
     const failed = results.filter(r => r.status === 'rejected').length;
     if (failed > 0) {
-      this.logger.warn(
-        `Re-subscribing ${failed} channel(s) after a reconnect failed; retrying in ${RESUBSCRIBE_RETRY_MS} ms.`,
-      );
+      const retryMs = RESUBSCRIBE_RETRY_MS[this.owners ? 'cluster' : 'single'];
+      if (!this.owners)
+        this.logger.warn(
+          `Re-subscribing ${failed} channel(s) after a reconnect failed; retrying in ${retryMs} ms.`,
+        );
       // Their gaps stay open (FlushHub keeps holding) until the retry succeeds.
       this.resubscribeTimer = setTimeout(() => {
         if (this.connections.current?.sub.client.status === 'ready') void this.resubscribe();
-      }, RESUBSCRIBE_RETRY_MS);
+      }, retryMs);
       this.resubscribeTimer.unref?.();
     }
     this.ready();
@@ -213,16 +256,18 @@ export class RedisSubscriptions implements RedisConnectionEvents {
           if (sub?.status !== 'ready')
             throw new RedisFlushTransportError(this.connections.unavailable('subscribe'));
           await withTimeout(
-            sub.subscribe(st.key),
+            this.owners && sub.ssubscribe ? sub.ssubscribe(st.key) : sub.subscribe(st.key),
             this.commandTimeoutMs,
             () => `SUBSCRIBE timed out`,
           );
           st.subscribed = true;
+          this.owners?.record(st.key);
         } else if (!wanted && st.subscribed) {
           st.subscribed = false;
+          this.owners?.forget(st.key);
           if (sub?.status === 'ready') {
             await withTimeout(
-              sub.unsubscribe(st.key),
+              this.owners && sub.sunsubscribe ? sub.sunsubscribe(st.key) : sub.unsubscribe(st.key),
               this.commandTimeoutMs,
               () => `UNSUBSCRIBE timed out`,
             );

@@ -95,6 +95,7 @@ describe('RedisFlushTransport options', () => {
       commandTimeoutMs: 5_000,
       historySize: 1000,
       historyMaxAgeMs: false,
+      cluster: false,
     });
     expect(REDIS_TRANSPORT_DEFAULTS.historySize).toBe(resolved.historySize);
   });
@@ -121,6 +122,7 @@ describe('RedisFlushTransport options', () => {
       commandTimeoutMs: 200,
       historySize: 0,
       historyMaxAgeMs: 3_600_000,
+      cluster: false,
     });
   });
 

@@ -8,6 +8,7 @@ import {
   type OptionRule,
 } from '../flush-option.rules.js';
 import type { RedisClientLike } from './redis-client.interface.js';
+import { isClusterClient, validateClusterOptions, type RedisClusterNode } from './redis-cluster.js';
 import { noop } from './redis-transport.error.js';
 
 /**
@@ -37,8 +38,25 @@ export interface RedisFlushTransportOptions {
    */
   redisOptions?: object;
   /**
-   * Your client for commands (stream writes and reads, PUBLISH). With only `publisher`, the
-   * subscriber is created with `publisher.duplicate()`. Clients you pass are not closed by
+   * The startup nodes of a Redis Cluster (Redis >= 7): the transport creates two ioredis `Cluster`
+   * clients, one for commands and one with sharded subscribers. Every key of a channel is in one
+   * slot (hash tag `{<keyPrefix><channel>}`) and live events travel by sharded Pub/Sub
+   * (`SPUBLISH`/`SSUBSCRIBE`), so each shard carries the traffic of its own channels.
+   * `redisOptions` then applies to every node connection (`password`, `tls`, ...).
+   * @example [{ host: '10.0.0.1', port: 6379 }, { host: '10.0.0.2', port: 6379 }]
+   */
+  cluster?: RedisClusterNode[];
+  /**
+   * ioredis `ClusterOptions` for the two Cluster clients created from `cluster` (`natMap`,
+   * `slotsRefreshTimeout`, `dnsLookup`, ...). The transport sets `lazyConnect: false`, on the
+   * publisher `enableOfflineQueue: false`, on the subscriber `shardedSubscribers: true`.
+   */
+  clusterOptions?: object;
+  /**
+   * Your client for commands (stream writes and reads, PUBLISH): an ioredis `Redis`, or an
+   * ioredis `Cluster` (then `subscriber` must be a `Cluster` created with
+   * `{ shardedSubscribers: true }`). With only `publisher`, the subscriber is created with
+   * `publisher.duplicate()`. Clients you pass are not closed by
    * `close()`; connections the transport created are.
    */
   publisher?: RedisClientLike;
@@ -110,6 +128,8 @@ export interface ResolvedRedisTransportOptions {
   readonly commandTimeoutMs: number;
   readonly historySize: number;
   readonly historyMaxAgeMs: number | false;
+  /** A Redis Cluster: hash-tagged keys, sharded Pub/Sub. */
+  readonly cluster: boolean;
 }
 
 /** Defaults of the options that have one. @internal */
@@ -145,6 +165,7 @@ const validate = (options: RedisFlushTransportOptions): void => {
   if (keyPrefix !== undefined && typeof keyPrefix !== 'string')
     fail('keyPrefix', keyPrefix, 'a string');
   checkOptions(options, REDIS_RULES, fail);
+  validateClusterOptions(options);
   if (
     options.trimming !== undefined &&
     options.trimming !== 'approximate' &&
@@ -200,6 +221,8 @@ export const resolveRedisTransportOptions = (
     commandTimeoutMs: options.commandTimeoutMs ?? REDIS_TRANSPORT_DEFAULTS.commandTimeoutMs,
     historySize: options.historySize ?? REDIS_TRANSPORT_DEFAULTS.historySize,
     historyMaxAgeMs: options.historyMaxAgeMs ?? REDIS_TRANSPORT_DEFAULTS.historyMaxAgeMs,
+    cluster:
+      options.cluster !== undefined || isClusterClient(options.publisher ?? options.subscriber),
   };
 };
 

@@ -20,9 +20,8 @@ export const lua = (text: string): LuaScript => ({
  * order on every instance.
  * KEYS[1] stream key. ARGV: 1 trim operator (`~` or `=`), 2 max length, 3 max age in ms or '',
  * 4 Pub/Sub channel, 5 the entry as JSON `{"event"?,"data"}`, 6 key TTL in ms or ''.
- * @internal
  */
-export const PUBLISH_SCRIPT = lua(`
+const PUBLISH_TEMPLATE = `
 local id = redis.call('XADD', KEYS[1], 'MAXLEN', ARGV[1], ARGV[2], '*', 'm', ARGV[5])
 if ARGV[3] ~= '' then
   local cutoff = tonumber(string.match(id, '^(%d+)')) - tonumber(ARGV[3])
@@ -35,7 +34,19 @@ if ARGV[6] ~= '' then
 end
 redis.call('PUBLISH', ARGV[4], '{"id":"' .. id .. '",' .. string.sub(ARGV[5], 2))
 return id
-`);
+`;
+/** The publish script on one Redis server (`PUBLISH`). @internal */
+export const PUBLISH_SCRIPT = lua(PUBLISH_TEMPLATE);
+
+/**
+ * `PUBLISH_SCRIPT` for a Redis Cluster: the event is announced with `SPUBLISH` (sharded Pub/Sub,
+ * Redis >= 7) on a shard channel in the stream's slot, so only the shard that stores the channel
+ * carries its traffic. ARGV[4] must hash to the slot of KEYS[1] (Redis refuses it otherwise).
+ * @internal
+ */
+export const SHARDED_PUBLISH_SCRIPT = lua(
+  PUBLISH_TEMPLATE.replace("redis.call('PUBLISH'", "redis.call('SPUBLISH'"),
+);
 
 /**
  * Reads what a resume needs, atomically: nil when the stream does not exist; otherwise

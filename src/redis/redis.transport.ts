@@ -22,7 +22,14 @@ import {
   encodeEntry,
   toTransportEvent,
 } from './redis-event.codec.js';
-import { PUBLISH_SCRIPT, REPLAY_SCRIPT, runScript, type LuaScript } from './redis.scripts.js';
+import {
+  PUBLISH_SCRIPT,
+  REPLAY_SCRIPT,
+  runScript,
+  SHARDED_PUBLISH_SCRIPT,
+  type LuaScript,
+} from './redis.scripts.js';
+import { clusterKey } from './redis-cluster.slot.js';
 import { RedisSubscriptions } from './redis-subscriptions.js';
 import { RedisFlushTransportError, toTransportError } from './redis-transport.error.js';
 import {
@@ -51,11 +58,18 @@ export type { RedisFlushTransportOptions } from './redis-transport.options.js';
  *   channel with listeners at once; once it has re-subscribed **and** the publisher connection is
  *   ready too (they come back in any order), it reports the gap `closed`, and FlushHub refills
  *   what was missed from the streams (or sends `resync`).
+ * - On a Redis Cluster (`cluster`, or two ioredis `Cluster` clients; Redis >= 7): a channel's
+ *   stream and shard channel are `{<keyPrefix><channel>}` (one slot), events are announced with
+ *   `SPUBLISH` and received through sharded subscribers (`SSUBSCRIBE`, one connection per master).
+ *   When a master is lost or a slot moves, the channels it served report a gap `open`, are
+ *   subscribed again on their new master, then report it `closed` (refill, or `resync`).
  *
  * ioredis is an optional peer dependency, loaded only when the transport creates connections:
  * at bootstrap (`init()`, awaited by FlushHub), so a missing ioredis fails the startup.
  * @example
  * FlushModule.forRoot({ transport: new RedisFlushTransport({ url: process.env.REDIS_URL }) });
+ * @example
+ * new RedisFlushTransport({ cluster: [{ host: '10.0.0.1', port: 6379 }] }); // a Redis Cluster
  * @publicApi
  */
 export class RedisFlushTransport implements FlushTransport {
@@ -76,11 +90,13 @@ export class RedisFlushTransport implements FlushTransport {
     this.settings = resolveRedisTransportOptions(options);
     this.historySize = this.settings.historySize;
     this.historyMaxAgeMs = this.settings.historyMaxAgeMs;
-    const { logger, connectTimeoutMs, commandTimeoutMs } = this.settings;
+    const { logger, connectTimeoutMs, commandTimeoutMs, cluster } = this.settings;
     this.connections = new RedisConnections(
       options,
-      { logger, connectTimeoutMs },
+      { logger, connectTimeoutMs, cluster },
       {
+        nodeLost: nodeKey => this.subscriptions.nodeLost(nodeKey),
+        slotsRefreshed: () => this.subscriptions.slotsRefreshed(),
         subscriptionsLost: () => this.subscriptions.subscriptionsLost(),
         subscriberLost: () => this.subscriptions.subscriberLost(),
         subscriberBack: () => this.subscriptions.subscriberBack(),
@@ -88,10 +104,16 @@ export class RedisFlushTransport implements FlushTransport {
         message: (key, message) => this.subscriptions.message(key, message),
       },
     );
-    this.subscriptions = new RedisSubscriptions(this.connections, logger, commandTimeoutMs);
+    this.subscriptions = new RedisSubscriptions(
+      this.connections,
+      logger,
+      commandTimeoutMs,
+      cluster,
+    );
     this.control = new RedisFlushControlPlane(this.connections, this.subscriptions, {
       keyPrefix: this.settings.keyPrefix,
       commandTimeoutMs,
+      cluster,
     });
   }
 
@@ -136,7 +158,8 @@ export class RedisFlushTransport implements FlushTransport {
         : String(this.historyMaxAgeMs);
     let id: unknown;
     try {
-      id = await this.run(pub.client, PUBLISH_SCRIPT, key, [
+      const script = this.settings.cluster ? SHARDED_PUBLISH_SCRIPT : PUBLISH_SCRIPT;
+      id = await this.run(pub.client, script, key, [
         this.settings.trimOperator,
         storage.historySize ?? this.historySize,
         maxAge,
@@ -227,8 +250,10 @@ export class RedisFlushTransport implements FlushTransport {
     return this.closing;
   }
 
+  /** The stream key and (Sharded) Pub/Sub channel of a channel; hash-tagged on a cluster. */
   private key(channel: string): string {
-    return this.settings.keyPrefix + channel;
+    const { keyPrefix, cluster } = this.settings;
+    return cluster ? clusterKey(keyPrefix, channel) : keyPrefix + channel;
   }
 
   /** A script on one key, bounded by `commandTimeoutMs`. */
