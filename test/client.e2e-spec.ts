@@ -67,6 +67,23 @@ describe.each(platforms)('FlushClient in Node on %s', platform => {
     expect(hits[channel]).toBe(1);
   });
 
+  it('gives each event its data as sent (meta.raw): a text token that parses as JSON keeps it', async () => {
+    const channel = `c-${randomUUID()}`;
+    const client = new FlushClient(`${base}/client/sse/${channel}`);
+    clients.push(client);
+    const seen: { data: unknown; raw?: string }[] = [];
+    client.on('message', (data, meta) => seen.push({ data, raw: meta.raw }));
+    expect(client.role).toBe('own'); // Node: never shared across tabs
+    await subscribers(app, channel, 1);
+    await publish(channel, ' 42');
+    await publish(channel, { n: 1 });
+    await waitFor(() => seen.length === 2, 'two events');
+    expect(seen).toEqual([
+      { data: 42, raw: ' 42' },
+      { data: { n: 1 }, raw: '{"n":1}' },
+    ]);
+  });
+
   it(
     'expired: fetches a fresh ticket, reconnects with Last-Event-ID, no event lost or repeated',
     async () => {
@@ -112,6 +129,8 @@ describe.each(platforms)('FlushClient in Node on %s', platform => {
       await waitFor(() => log.states.some(s => s.state === 'retrying'), 'a retry');
       const retrying = log.states.find(s => s.state === 'retrying')!;
       expect(retrying).toMatchObject({ reason: 'status', status: 429 });
+      // The server's own words, for the page to show.
+      expect(retrying.message).toMatch(/^Too many open streams: at most 1 per client\./);
       expect(retrying.delayMs).toBeGreaterThanOrEqual(5000);
       expect(retrying.delayMs).toBeLessThanOrEqual(6000);
       holder.abort();
@@ -136,6 +155,16 @@ describe.each(platforms)('FlushClient in Node on %s', platform => {
     expect(log.events.map(e => e.name)).toEqual(['revoked']);
     await subscribers(app, channel, 0);
     expect(hits[channel]).toBe(1);
+  });
+
+  it('404 and 410 stop at once: nothing there to wait for (an unknown route, an expired run)', async () => {
+    const missing = track(`/client/no-such-route-${randomUUID()}`);
+    await stateOf(missing, 'closed');
+    expect(lastState(missing)).toEqual({ state: 'closed', reason: 'status', status: 404 });
+    expect(missing.states.map(s => s.state)).toEqual(['connecting', 'closed']);
+    const gone = track('/client/gone');
+    await stateOf(gone, 'closed');
+    expect(lastState(gone)).toEqual({ state: 'closed', reason: 'status', status: 410 });
   });
 
   it('204 and 403 stop at once', async () => {
