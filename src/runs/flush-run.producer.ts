@@ -24,7 +24,7 @@ export const FLUSH_RUN_END_EVENT = 'end';
 export type FlushRunPublish = (
   message: { event?: string; data: string },
   storage: FlushPublishStorage,
-) => Promise<unknown>;
+) => Promise<void>;
 
 /** What a local run needs around it. @internal */
 export interface FlushRunSettings {

@@ -274,10 +274,8 @@ export class FlushRuns implements FlushRunner, BeforeApplicationShutdown {
   /** Publishes into the run's channel, counted like a hub publish (`FlushMetrics.published`). */
   private publisherOf(key: string): FlushRunPublish {
     const channel = channelOf(key);
-    return async (message, storage) => {
-      await this.transport.publish(channel, message, storage);
-      this.metrics.countPublished(channel);
-    };
+    const counted = (): void => this.metrics.countPublished(channel);
+    return (message, storage) => this.transport.publish(channel, message, storage).then(counted);
   }
 
   /** After the `end` event: the run leaves this instance and its leases are released. */
