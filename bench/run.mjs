@@ -6,7 +6,9 @@
 //   node bench/run.mjs --quick         everything with smaller numbers, 1 run (about 2 minutes)
 //   node bench/run.mjs --only=A,C      pick scenarios (A burst, B fan-out, C idle, D churn,
 //                                      E exclusion cost, F cross-instance latency via Redis,
-//                                      G idle 10-channel hub streams vs one-channel ones)
+//                                      G idle 10-channel hub streams vs one-channel ones,
+//                                      J runs: 1000 hub.run() token streams, half re-attaching,
+//                                      against plain @Flush() generators)
 //   --runs=N  --profile (servers of nestjs-flush write --cpu-prof profiles to bench/results/profiles)
 //   --no-md   do not rewrite bench/RESULTS.md (latest.json only)
 //   --report-only   re-render bench/RESULTS.md from bench/results/latest.json, run nothing
@@ -43,7 +45,7 @@ const args = parseArgs();
 const quick = Boolean(args.quick);
 const only = args.only
   ? String(args.only).toUpperCase().split(',')
-  : ['A', 'B', 'C', 'D', 'E', 'F', 'G', 'H', 'I'];
+  : ['A', 'B', 'C', 'D', 'E', 'F', 'G', 'H', 'I', 'J'];
 const runs = Number(args.runs ?? (quick ? 1 : 3));
 const profile = Boolean(args.profile);
 
@@ -62,6 +64,7 @@ const CONFIG = quick
       churn: { cycles: 1000, concurrency: 50, trickleMs: 2 },
       exclusion: { slices: 3, slice: 1, warmup: 1, connections: 50 },
       redis: { clients: 100, rate: 20, duration: 3 },
+      runs: { clients: 500, tokens: 200, rate: 50, drop: 0.5 },
     }
   : {
       burst: { events: 200_000, warmup: 20_000 },
@@ -76,6 +79,7 @@ const CONFIG = quick
       churn: { cycles: 5000, concurrency: 50, trickleMs: 2 },
       exclusion: { slices: 10, slice: 1, warmup: 2, connections: 50 },
       redis: { clients: 100, rate: 20, duration: 10 },
+      runs: { clients: 1000, tokens: 500, rate: 50, drop: 0.5 },
     };
 // Whole-run bound: past it every child is killed and what was measured is written.
 const TOTAL_LIMIT_MS = Number(args.limitMs ?? (quick ? 8 : 30) * 60_000);
@@ -173,6 +177,18 @@ export const SERVERS = {
     ours: true,
     ...nestApp('hub-sse', 'express', ['--channels=10']),
   },
+  'runs-plain': {
+    label: '@Flush() async generator per client, no runs (express)',
+    ours: true,
+    script: 'servers/runs-app.mjs',
+    args: ['--mode=plain'],
+  },
+  'runs-runs': {
+    label: 'hub.run() per client from @Flush(), half re-attaching (express)',
+    ours: true,
+    script: 'servers/runs-app.mjs',
+    args: ['--mode=runs'],
+  },
 };
 /** The Nest @Sse() server each one is compared with (same adapter). */
 export const NEST_OF = id => (id.endsWith('fastify') ? 'nest-fastify' : 'nest-express');
@@ -205,6 +221,7 @@ const SCENARIO_SERVERS = {
   G: ['hub-sse', 'hub-sse-10ch'],
   H: ['hub-sse', 'hub-sse-controls'],
   I: ['hub-sse', 'hub-sse-prometheus'],
+  J: ['runs-plain', 'runs-runs'],
 };
 const EXCLUSION_VARIANTS = [
   {
@@ -747,6 +764,61 @@ const scenarioF = async () => {
   };
 };
 
+/**
+ * J (issue 19): `clients` LLM-style token streams at `rate` tokens/s, one producer per client:
+ * `hub.run()` from @Flush() with a `drop` fraction of the clients dropping once and re-attaching
+ * with Last-Event-ID, against the same streams from a plain @Flush() async generator (nobody
+ * drops). Server CPU is the server's own process.cpuUsage() over the whole load; the target is
+ * runs <= 1.3x the plain CPU. RSS: the highest sampled and the peak (VmHWM).
+ */
+const scenarioJ = async () => {
+  const { clients, tokens, rate, drop } = CONFIG.runs;
+  const out = [];
+  for (let r = 0; r < runs; r++) {
+    const run = {};
+    for (const id of rotate(SCENARIO_SERVERS.J, r)) {
+      run[id] = await measure(id, SERVERS[id], {
+        client: 'runs.mjs',
+        clientArgs: [
+          `--mode=${id === 'runs-runs' ? 'runs' : 'plain'}`,
+          `--clients=${clients}`,
+          `--tokens=${tokens}`,
+          `--rate=${rate}`,
+          `--drop=${drop}`,
+        ],
+        timeoutMs: 120_000 + (tokens / rate) * 1000,
+        after: srv => ({ peakRss: statusBytes(srv.pid, 'VmHWM') }),
+      });
+      const x = run[id];
+      log(
+        `[${elapsed()}] J run ${r + 1} ${id}: CPU ${fmt(x.cpuSeconds, 2)} s (${fmt(x.cpuUsPerToken, 1)} µs/token, ${fmt(x.cpuPercent, 1)} %), RSS max ${mb(x.rssMax)}, lost ${x.lost ?? '?'}, dup ${x.duplicates ?? '?'}, re-attached ${x.reattached ?? '?'} ${x.error ?? ''}`,
+      );
+    }
+    out.push(run);
+  }
+  const cpuRatio = runRatio(out, 'runs-runs', 'runs-plain', 'cpuSeconds');
+  const rssRatio = runRatio(out, 'runs-runs', 'runs-plain', 'rssMax');
+  log(`[${elapsed()}] J: CPU runs / plain = ${fmt(cpuRatio, 3)}x, RSS ${fmt(rssRatio, 3)}x`);
+  return {
+    config: CONFIG.runs,
+    runs: out,
+    summary: summarize(out, SCENARIO_SERVERS.J, [
+      'cpuSeconds',
+      'cpuUsPerToken',
+      'cpuPercent',
+      'rssMax',
+      'peakRss',
+      'p50',
+      'p99',
+      'lost',
+      'duplicates',
+    ]),
+    cpuRatio,
+    rssRatio,
+    perRunCpuRatios: out.map(r => ratio(r['runs-runs']?.cpuSeconds, r['runs-plain']?.cpuSeconds)),
+  };
+};
+
 // ---- targets -------------------------------------------------------------------------------
 const targets = results => {
   const list = [];
@@ -848,6 +920,22 @@ const targets = results => {
         cost !== undefined && cost < 0.02,
       );
     }
+  }
+  if (results.J?.summary) {
+    const J = results.J;
+    const lost = Math.max(
+      ...J.runs.flatMap(r =>
+        Object.values(r).map(x => (x.error ? Infinity : x.lost + x.duplicates)),
+      ),
+    );
+    add(
+      `runs ${J.config.clients}x${J.config.rate} tokens/s, half re-attaching: server CPU <= 1.3x plain @Flush()`,
+      SERVERS['runs-runs'].label,
+      J.cpuRatio,
+      1.3,
+      J.cpuRatio !== undefined && J.cpuRatio <= 1.3 && lost === 0,
+      lost === 0 ? '' : `${lost} tokens lost or repeated in some run`,
+    );
   }
   return list;
 };
@@ -1053,6 +1141,7 @@ const main = async () => {
     G: scenarioG,
     H: scenarioH,
     I: scenarioI,
+    J: scenarioJ,
   };
   const watchdog = setTimeout(() => {
     log(

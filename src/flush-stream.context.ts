@@ -15,6 +15,11 @@ export interface FlushStreamContext {
    * a ticket's subject when the stream was opened with `?ticket=`.
    */
   key: string | undefined;
+  /**
+   * The framework request (express or fastify) of the stream: what `hub.run()` and
+   * `hub.attach()` authorize when their handler runs in this stream.
+   */
+  readonly request?: unknown;
   /** Hub channels this stream reads (filled when the handler's hub stream subscribes). */
   readonly channels: Set<string>;
   /**

@@ -60,6 +60,12 @@ export const STREAM_NEEDS_AUTHORIZATION = (channel: string) =>
   `which stream() cannot apply (it has no request). Use hub.streamFor(request, ${JSON.stringify(channel)}, options) ` +
   `to authorize the client, or pass { skipAuthorization: true } to stream() for a server-internal stream.`;
 
+export const RUN_NEEDS_AUTHORIZATION = (method: 'run' | 'attach', key: string) =>
+  `FlushHub.${method}(${JSON.stringify(key)}) was called outside a streaming route and without { request }, but FlushModule ` +
+  `has "authorize" rules, which apply to runs as to the channel "run:${key}". Call it from the @Flush() or @Sse() ` +
+  `handler that streams it, pass { request } (the framework request to authorize), or pass { skipAuthorization: true } ` +
+  `for a server-internal call.`;
+
 export const FLUSH_NOT_SERVED = (route: string) =>
   `Streaming route ${route} is not served by a FlushModule of the application that received the request. Import FlushModule.forRoot() in that application.`;
 

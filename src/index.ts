@@ -87,10 +87,11 @@ export {
 export type { FlushExpiresAtFn } from './flush-module-options.interface.js';
 export type {
   FlushAttachOptions,
+  FlushRunAuthorization,
   FlushRunOptions,
   FlushRunProducer,
 } from './broadcast/flush-runner.interface.js';
-export { FLUSH_RUN_END_EVENT, type FlushRunEnd } from './runs/flush-runs.service.js';
+export { FLUSH_RUN_END_EVENT, type FlushRunEnd } from './runs/flush-run.producer.js';
 export {
   FLUSH_RUNS_RETRY_AFTER_SECONDS,
   FlushRunConflictError,

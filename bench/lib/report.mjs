@@ -416,6 +416,62 @@ export const renderMarkdown = report => {
     out.push(table(['figure', 'medians', 'ratio (median of runs)', 'target'], rows));
     out.push('');
   }
+  const { J } = results;
+  if (J?.summary) {
+    const c = J.config;
+    const plain = J.summary['runs-plain'] ?? {};
+    const run = J.summary['runs-runs'] ?? {};
+    out.push('## Issue 19 target: runs that outlive their connection (J)');
+    out.push('');
+    out.push(
+      `${num(c.clients)} clients, each with its own producer of ${num(c.tokens)} tokens at ${c.rate} tokens/s (the ~100-byte bench event per token), express. "runs": \`hub.run(key, producer)\` returned from \`@Flush()\`; ${pct(c.drop, 0)} of the clients drop their connection once (after 10-70 % of their tokens), wait 100-500 ms and re-attach with \`Last-Event-ID\` (\`hub.attach()\`). "plain": the same producer returned from \`@Flush()\` as an async generator, nobody drops. Server CPU: the server's own \`process.cpuUsage()\` from before the first request to after the last stream ended; RSS: the highest of samples every 250 ms, and the peak (VmHWM).`,
+    );
+    out.push('');
+    const row = (label, s) => [
+      label,
+      `${num(s.cpuSeconds, 2)} s`,
+      `${num(s.cpuUsPerToken, 1)} µs`,
+      cpu(s.cpuPercent),
+      mb(s.rssMax),
+      mb(s.peakRss),
+      ms(s.p50),
+      ms(s.p99),
+      `${num(s.lost)} / ${num(s.duplicates)}`,
+    ];
+    out.push(
+      table(
+        [
+          'server',
+          'CPU',
+          'CPU per token',
+          'CPU % of a core',
+          'RSS (max sampled)',
+          'peak RSS',
+          'p50 live',
+          'p99 live',
+          'lost / repeated',
+        ],
+        [row('plain @Flush() generator', plain), row('hub.run() + re-attach', run)],
+      ),
+    );
+    out.push('');
+    out.push(
+      table(
+        ['figure', 'per-run ratios', 'median', 'target'],
+        [
+          [
+            'server CPU, runs / plain',
+            (J.perRunCpuRatios ?? []).map(v => x(v, 3)).join(', '),
+            x(J.cpuRatio, 3),
+            '<= 1.3x',
+          ],
+          ['RSS (max sampled), runs / plain', '', x(J.rssRatio, 3), '(reported)'],
+        ],
+      ),
+    );
+    out.push('');
+    pushForeign(J.runs);
+  }
   out.push('## Reference');
   out.push('');
   out.push(REFERENCE);

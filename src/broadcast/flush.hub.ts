@@ -15,7 +15,7 @@ import { encodeControlMessage } from './flush-control-messages.js';
 import type { FlushControlPlane } from './flush-control-plane.interface.js';
 import type { ResolvedFlushOptions } from '../flush-module-options.interface.js';
 import { FlushConfigurationError } from '../flush.errors.js';
-import { STREAM_NEEDS_AUTHORIZATION } from '../flush.messages.js';
+import { RUN_NEEDS_AUTHORIZATION, STREAM_NEEDS_AUTHORIZATION } from '../flush.messages.js';
 import { FlushMetrics } from '../flush.metrics.js';
 import {
   currentStream,
@@ -44,6 +44,8 @@ import { FlushUnavailableError } from './flush-unavailable.error.js';
 import {
   FLUSH_RUNNER,
   type FlushAttachOptions,
+  type FlushRunAdmission,
+  type FlushRunAuthorization,
   type FlushRunHost,
   type FlushRunner,
   type FlushRunOptions,
@@ -272,6 +274,11 @@ export class FlushHub implements OnModuleInit, OnApplicationShutdown {
    */
   async authorize(channel: string, request: unknown): Promise<void> {
     assertChannel(channel);
+    await this.applyRules(channel, request);
+  }
+
+  /** The rules for a channel name already checked (a run's channel may be 204 characters). */
+  private async applyRules(channel: string, request: unknown): Promise<void> {
     if (this.rules.length === 0) return;
     const rule = this.rules.find(r => r.pattern.test(channel));
     if (!rule || !(await rule.authorize(channel, request))) {
@@ -324,6 +331,12 @@ export class FlushHub implements OnModuleInit, OnApplicationShutdown {
    * `A-Z a-z 0-9 . _ - : / @`, else a `FlushValidationError` (400). The returned Observable fails
    * before any byte with a 409 (`FlushRunConflictError`) while a run of `key` lives or its replay
    * is kept, a 429 (`FlushTooManyRunsError`) over `maxRuns`, a 503 while the transport is away.
+   *
+   * The module's `authorize` rules (and `?ticket=`) apply as to the channel `run:<key>`, for the
+   * request of the streaming route whose handler calls `run()` (or `options.request`): a refused
+   * request gets a 403 (401 for a bad ticket) before any byte, and the producer is not called.
+   * Outside a streaming route, without `request`, `run()` throws while rules exist unless
+   * `skipAuthorization: true` is passed.
    * @example
    * @Sse('answers/:id') answer(@Param('id') id: string, @Query('q') q: string) {
    *   return this.hub.run(id, signal => this.llm.tokens(q, { signal }));
@@ -334,7 +347,8 @@ export class FlushHub implements OnModuleInit, OnApplicationShutdown {
     producer: FlushRunProducer,
     options: FlushRunOptions = {},
   ): Observable<MessageEvent> {
-    return this.runs().run(this.runHost, key, producer, options);
+    const admit = this.runAdmission('run', key, options);
+    return this.runs().run(this.runHost, key, producer, options, admit);
   }
 
   /**
@@ -343,10 +357,12 @@ export class FlushHub implements OnModuleInit, OnApplicationShutdown {
    * the Observable completes. Fails before any byte with a 404 (`FlushRunNotFoundError`) for a
    * run that never existed or whose replay expired, a 204 (`FlushRunEndedError`, no body: an
    * EventSource stops reconnecting) when `lastEventId` is the run's `end` event, a 400 for a
-   * malformed key or Last-Event-ID (one that is no event of the run).
+   * malformed key or Last-Event-ID (one that is no event of the run). The `authorize` rules
+   * apply as for `run()`, before the key is looked up (a refused client learns nothing of it).
    */
   attach(key: string, options: FlushAttachOptions = {}): Observable<MessageEvent> {
-    return this.runs().attach(this.runHost, key, options);
+    const admit = this.runAdmission('attach', key, options);
+    return this.runs().attach(this.runHost, key, options, admit);
   }
 
   /**
@@ -357,6 +373,29 @@ export class FlushHub implements OnModuleInit, OnApplicationShutdown {
    */
   cancel(key: string): Promise<void> {
     return this.runs().cancel(key);
+  }
+
+  /**
+   * How a run call is authorized: what `streamFor()` applies (a ticket, else the rules) to the
+   * run's channel, for the request given or that of the streaming route running now. Throws
+   * (synchronously, a 500 that names the fix) for a call without a request while rules exist.
+   */
+  private runAdmission(
+    method: 'run' | 'attach',
+    key: string,
+    options: FlushRunAuthorization,
+  ): FlushRunAdmission {
+    if (options?.skipAuthorization === true) return allowed;
+    const request = options?.request ?? currentStream()?.request;
+    if (request === undefined) {
+      if (this.rules.length > 0)
+        throw new FlushConfigurationError(RUN_NEEDS_AUTHORIZATION(method, String(key)));
+      return allowed;
+    }
+    return async channel => {
+      if (!(await this.tickets?.redeemRequest(request, [channel])))
+        await this.applyRules(channel, request);
+    };
   }
 
   private runs(): FlushRunner {
@@ -444,6 +483,9 @@ export class FlushHub implements OnModuleInit, OnApplicationShutdown {
     await this.transport.close?.();
   }
 }
+
+/** The admission of a run call nothing restricts. */
+const allowed: FlushRunAdmission = () => Promise.resolve();
 
 /** A transport outage becomes a 503 with `retryAfter`; anything else stays as it is. */
 const toHubError = (err: unknown): unknown =>

@@ -105,7 +105,14 @@ export class FlushStreamControls implements OnApplicationShutdown {
       this.logOnce(`${route}:streamKey`, STREAM_KEY_INVALID(route, key));
       throw new InternalServerErrorException();
     }
-    return { id: randomUUID(), key, channels: new Set(), position: undefined, ready: [] };
+    return {
+      id: randomUUID(),
+      key,
+      request,
+      channels: new Set(),
+      position: undefined,
+      ready: [],
+    };
   }
 
   /**

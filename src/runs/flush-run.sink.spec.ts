@@ -8,7 +8,7 @@ const encode = (item: unknown) => (typeof item === 'string' ? item : JSON.string
 describe('FlushRunSink', () => {
   it('publishes pulled and pushed items in order', async () => {
     const published: string[] = [];
-    const pulled = new FlushRunSink(async data => published.push(data), 10);
+    const pulled = new FlushRunSink(async data => void published.push(data), 10);
     await pumpSource(
       (async function* () {
         yield 'a';
@@ -17,7 +17,7 @@ describe('FlushRunSink', () => {
       pulled,
       encode,
     );
-    const pushed = new FlushRunSink(async data => published.push(data), 10);
+    const pushed = new FlushRunSink(async data => void published.push(data), 10);
     await pumpSource(of('c', 'd'), pushed, encode);
     await pushed.drained();
     expect(published).toEqual(['a', '{"b":1}', 'c', 'd']);
@@ -26,7 +26,7 @@ describe('FlushRunSink', () => {
   it('fails past maxEvents and stops the producer', async () => {
     const published: string[] = [];
     let stopped = false;
-    const sink = new FlushRunSink(async data => published.push(data), 2);
+    const sink = new FlushRunSink(async data => void published.push(data), 2);
     const source = (async function* () {
       try {
         for (let i = 0; ; i++) yield String(i);
@@ -44,7 +44,7 @@ describe('FlushRunSink', () => {
 
   it('close() stops the producer and drops what was not published', async () => {
     const published: string[] = [];
-    const sink = new FlushRunSink(async data => published.push(data), 100);
+    const sink = new FlushRunSink(async data => void published.push(data), 100);
     const source = (async function* () {
       for (let i = 0; ; i++) {
         if (i === 3) sink.close();

@@ -26,7 +26,7 @@ export class FlushRunSink implements PumpSink {
   error: unknown;
 
   constructor(
-    private readonly publish: (data: string) => Promise<unknown>,
+    private readonly publish: (data: string) => Promise<void>,
     private readonly maxEvents: number,
   ) {}
 
@@ -66,14 +66,15 @@ export class FlushRunSink implements PumpSink {
     this.closers.clear();
   }
 
-  private async publishOne(chunk: Chunk): Promise<void> {
-    if (this.#closed) throw new StreamClosedError();
+  // Not async: one promise per item (the publish's own) on the hot path of every run.
+  private publishOne(chunk: Chunk): Promise<void> {
+    if (this.#closed) return Promise.reject(new StreamClosedError());
     if (++this.count > this.maxEvents) {
       const err = new FlushRunTooLongError(this.maxEvents);
       this.fail(err);
-      throw err;
+      return Promise.reject(err);
     }
-    await this.publish(typeof chunk === 'string' ? chunk : chunk.toString('utf8'));
+    return this.publish(typeof chunk === 'string' ? chunk : chunk.toString('utf8'));
   }
 
   private fail(err: unknown): void {

@@ -11,6 +11,7 @@ import { decodeControlMessage, encodeControlMessage } from '../broadcast/flush-c
 import type { FlushControlPlane, FlushLease } from '../broadcast/flush-control-plane.interface.js';
 import type {
   FlushAttachOptions,
+  FlushRunAdmission,
   FlushRunHost,
   FlushRunner,
   FlushRunOptions,
@@ -20,115 +21,79 @@ import {
   FLUSH_FIRST_EVENT_ID,
   FlushTransport,
   isEventId,
-  isTransportUnavailable,
 } from '../broadcast/flush-transport.interface.js';
 import { FlushUnavailableError } from '../broadcast/flush-unavailable.error.js';
-import { toPublicError } from '../flush.errors-mapping.js';
 import { FLUSH_CONTROL_PLANE, FLUSH_RESOLVED_OPTIONS } from '../flush.internal-constants.js';
+import { FlushMetrics } from '../flush.metrics.js';
 import type { ResolvedFlushOptions } from '../flush-module-options.interface.js';
 import { currentStream } from '../flush-stream.context.js';
 import { FlushValidationError } from '../flush-validation.error.js';
-import { encodeData } from '../sse/sse.serializer.js';
-import { isStreamSource, pumpSource } from '../writer/stream-source.util.js';
 import {
   FlushRunConflictError,
   FlushRunEndedError,
   FlushRunNotFoundError,
   FlushTooManyRunsError,
 } from './flush-run.errors.js';
-import { FlushRunSink, FlushRunTooLongError } from './flush-run.sink.js';
 import {
-  RUN_CONTROL_LOST,
-  RUN_END_LOST,
-  RUN_FAILED,
-  RUN_KEY_INVALID,
+  assertRunKey,
+  channelOf,
+  liveLeaseOf,
+  MAX_TTL_MS,
+  RUNS_LEASE,
+  toHubError,
+  watchLeaseOf,
+} from './flush-run.keys.js';
+import { FlushRunLeases } from './flush-run.leases.js';
+import { FlushRunWatch } from './flush-run.watch.js';
+import { FLUSH_RUN_END_EVENT, FlushLocalRun, type FlushRunPublish } from './flush-run.producer.js';
+import {
   RUN_LAST_EVENT_ID_INVALID,
   RUN_PRODUCER_INVALID,
   RUN_SHUT_DOWN,
   RUN_TTL_INVALID,
 } from './flush-runs.messages.js';
 
-/** How a run ended: the data of its `end` event. @publicApi */
-export interface FlushRunEnd {
-  readonly status: 'completed' | 'cancelled' | 'failed' | 'expired';
-  /** Why it failed (sanitized: never a stack or an internal error's message). */
-  readonly message?: string;
-  /** Why it expired: its `maxRunDurationMs`, or nobody attached for `runUnattendedStopMs`. */
-  readonly reason?: 'duration' | 'unattended';
-}
+export { FLUSH_RUN_END_EVENT, type FlushRunEnd } from './flush-run.producer.js';
 
-/** Name of every run's last event. @publicApi */
-export const FLUSH_RUN_END_EVENT = 'end';
-
-/** A lease lapses this long after it was taken or renewed (a killed instance's runs stop counting). */
-const LEASE_TTL_MS = 15_000;
 /** How long shutdown waits for the runs of this instance to publish their `end`. */
 const SHUTDOWN_WAIT_MS = 5_000;
-const RUN_KEY = /^[A-Za-z0-9._\-:/@]{1,200}$/;
-const MAX_TTL_MS = 86_400_000;
-
-/** The hub channel of a run, and the lease that makes its key live. */
-const channelOf = (key: string): string => `run:${key}`;
-const liveLeaseOf = (key: string): string => `run:${key}`;
-const watchLeaseOf = (key: string): string => `run-watch:${key}`;
-const RUNS_LEASE = 'runs';
-
-const assertRunKey = (key: unknown): string => {
-  if (typeof key !== 'string' || !RUN_KEY.test(key))
-    throw new FlushValidationError(RUN_KEY_INVALID(key));
-  return key;
-};
-
-const toHubError = (err: unknown): unknown =>
-  isTransportUnavailable(err) ? new FlushUnavailableError(undefined, { cause: err }) : err;
-
-const messageOf = (err: unknown): string => (err instanceof Error ? err.message : String(err));
-
-/** One run whose producer runs on this instance. */
-interface LocalRun {
-  readonly key: string;
-  readonly holder: string;
-  readonly controller: AbortController;
-  readonly sink: FlushRunSink;
-  /** Why it was stopped from outside (cancel, expiry, shutdown); undefined: it ran to its end. */
-  stop: FlushRunEnd | undefined;
-  /** Settles once the `end` event is out (or could not be) and the leases are released. */
-  finished: Promise<void>;
-  /** Since when nobody was attached (for `runUnattendedStopMs`). */
-  unattendedSince: number | undefined;
-}
 
 /**
  * The runs of this instance (`hub.run()`, `attach()`, `cancel()`): a run is the hub channel
  * `run:<key>` whose history holds the whole run (the transport's per-publish storage), a lease
  * `run:<key>` on the control plane while its producer lives (one per key across instances), a
- * lease in `runs` (`maxRuns`), and `cancel` messages through the control plane.
+ * lease in `runs` (`maxRuns`), and `cancel` messages through the control plane. The producer of
+ * a local run lives in `FlushLocalRun`; the leases in `FlushRunLeases`.
  * @internal
  */
 @Injectable()
 export class FlushRuns implements FlushRunner, BeforeApplicationShutdown {
   private readonly logger = new Logger('FlushRuns');
-  private readonly local = new Map<string, LocalRun>();
-  /** Every lease this instance holds for runs and attached streams, renewed by one timer. */
-  private readonly leases = new Map<string, FlushLease>();
-  private renewTimer: NodeJS.Timeout | undefined;
-  private watchTimer: NodeJS.Timeout | undefined;
+  private readonly local = new Map<string, FlushLocalRun>();
+  private readonly leases: FlushRunLeases;
+  private readonly watch: FlushRunWatch;
   private listening: Promise<unknown> | undefined;
   private stopListening: (() => Promise<void>) | undefined;
-  private renewFailing = false;
   private closed = false;
 
   constructor(
     @Inject(FLUSH_RESOLVED_OPTIONS) private readonly options: ResolvedFlushOptions,
     @Inject(FlushTransport) private readonly transport: FlushTransport,
     @Inject(FLUSH_CONTROL_PLANE) private readonly control: FlushControlPlane,
-  ) {}
+    private readonly metrics: FlushMetrics,
+  ) {
+    this.leases = new FlushRunLeases(control, this.logger);
+    this.watch = new FlushRunWatch(options.runUnattendedStopMs, control, this.leases, () =>
+      this.local.values(),
+    );
+  }
 
   run(
     host: FlushRunHost,
     key: string,
     producer: FlushRunProducer,
     options: FlushRunOptions,
+    admit: FlushRunAdmission,
   ): Observable<MessageEvent> {
     assertRunKey(key);
     const ttlMs = options?.ttlMs ?? this.options.runTtlMs;
@@ -136,18 +101,27 @@ export class FlushRuns implements FlushRunner, BeforeApplicationShutdown {
       throw new FlushValidationError(RUN_TTL_INVALID(options?.ttlMs));
     if (typeof producer !== 'function')
       throw new FlushValidationError(RUN_PRODUCER_INVALID(producer));
-    // Started now, whether or not the Observable is subscribed: the run is the server's.
-    const started = this.start(key, producer, ttlMs);
+    // Started now, whether or not the Observable is subscribed: the run is the server's. The
+    // authorization comes first: a refused run never calls its producer.
+    const started = admit(channelOf(key)).then(() => this.start(key, producer, ttlMs));
     started.catch(() => undefined);
     return this.follow(host, key, FLUSH_FIRST_EVENT_ID, started);
   }
 
-  attach(host: FlushRunHost, key: string, options: FlushAttachOptions): Observable<MessageEvent> {
+  attach(
+    host: FlushRunHost,
+    key: string,
+    options: FlushAttachOptions,
+    admit: FlushRunAdmission,
+  ): Observable<MessageEvent> {
     assertRunKey(key);
     const from = options?.lastEventId;
     if (from !== undefined && (typeof from !== 'string' || !isEventId(from)))
       throw new FlushValidationError(RUN_LAST_EVENT_ID_INVALID(from));
-    return this.follow(host, key, from ?? FLUSH_FIRST_EVENT_ID, undefined);
+    const position = from ?? FLUSH_FIRST_EVENT_ID;
+    // Authorized before the key is looked up: a refused client learns nothing of the run.
+    const checked = () => admit(channelOf(key)).then(() => this.check(key, position));
+    return this.follow(host, key, position, checked);
   }
 
   async cancel(key: string): Promise<void> {
@@ -174,40 +148,37 @@ export class FlushRuns implements FlushRunner, BeforeApplicationShutdown {
   async beforeApplicationShutdown(): Promise<void> {
     this.closed = true;
     const runs = [...this.local.values()];
-    for (const run of runs) this.stopRun(run, { status: 'failed', message: RUN_SHUT_DOWN });
+    for (const run of runs) run.stopWith({ status: 'failed', message: RUN_SHUT_DOWN });
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([
       Promise.allSettled(runs.map(r => r.finished)),
       new Promise(resolve => (timer = setTimeout(resolve, SHUTDOWN_WAIT_MS))),
     ]);
     clearTimeout(timer);
-    clearInterval(this.renewTimer);
-    clearInterval(this.watchTimer);
-    const leases = [...this.leases.values()];
-    this.leases.clear();
+    this.watch.disarm();
     const stop = this.stopListening;
     this.stopListening = undefined;
-    await Promise.allSettled([...leases.map(l => this.control.release(l.key, l.holder)), stop?.()]);
+    await Promise.allSettled([this.leases.releaseAll(), stop?.()]);
   }
 
   /**
    * A run's events from `from`, then live, completing after its `end` event. `before` (the
    * start of a run, or the checks of an attach) settles before the hub stream opens; the
-   * stream's headers wait for both, so a 404, 409, 429 or 503 answers before any byte.
+   * stream's headers wait for both, so a 403, 404, 409, 429 or 503 answers before any byte.
    */
   private follow(
     host: FlushRunHost,
     key: string,
     from: string,
-    started: Promise<void> | undefined,
+    before: Promise<void> | (() => Promise<void>),
   ): Observable<MessageEvent> {
     return new Observable<MessageEvent>(subscriber => {
       const context = currentStream();
       let done = false;
       let inner: Subscription | undefined;
       const watch = { key: watchLeaseOf(key), holder: randomUUID() };
-      const ready = (started ?? this.check(key, from))
-        .then(() => this.watch(watch))
+      const ready = (typeof before === 'function' ? before() : before)
+        .then(() => this.watch.attach(watch))
         .then(() => {
           if (done) return;
           const at = context?.ready.length ?? 0;
@@ -228,7 +199,7 @@ export class FlushRuns implements FlushRunner, BeforeApplicationShutdown {
       return () => {
         done = true;
         inner?.unsubscribe();
-        this.unwatch(watch);
+        this.watch.detach(watch);
       };
     });
   }
@@ -272,7 +243,7 @@ export class FlushRuns implements FlushRunner, BeforeApplicationShutdown {
     const holder = randomUUID();
     const taken: FlushLease[] = [];
     const take = async (lease: FlushLease, limit: number): Promise<boolean> => {
-      const ok = await this.control.acquire(lease.key, lease.holder, limit, LEASE_TTL_MS);
+      const ok = await this.leases.acquire(lease, limit);
       if (ok) taken.push(lease);
       return ok;
     };
@@ -284,160 +255,35 @@ export class FlushRuns implements FlushRunner, BeforeApplicationShutdown {
       // Ended, but its replay is still kept: the key is taken until then.
       if ((await this.newestId(key)) !== undefined) throw new FlushRunConflictError(key);
     } catch (err) {
-      await Promise.allSettled(taken.map(l => this.control.release(l.key, l.holder)));
+      await Promise.all(taken.map(lease => this.leases.release(lease)));
       throw toHubError(err);
     }
-    for (const lease of taken) this.hold(lease);
-    const storage = {
-      historySize: this.options.maxRunEvents + 1,
-      expireMs: this.options.maxRunDurationMs + ttlMs,
-    };
-    const channel = channelOf(key);
-    const run: LocalRun = {
-      key,
-      holder,
-      controller: new AbortController(),
-      sink: new FlushRunSink(
-        data => this.transport.publish(channel, { data }, storage),
-        this.options.maxRunEvents,
-      ),
-      stop: undefined,
-      finished: Promise.resolve(),
-      unattendedSince: Date.now(),
-    };
+    for (const lease of taken) this.leases.hold(lease);
+    const run = new FlushLocalRun(key, holder, {
+      maxRunEvents: this.options.maxRunEvents,
+      maxRunDurationMs: this.options.maxRunDurationMs,
+      ttlMs,
+      publish: this.publisherOf(key),
+      logger: this.logger,
+    });
     this.local.set(key, run);
-    this.armWatch();
-    run.finished = this.produce(run, producer, ttlMs, taken);
+    this.watch.arm();
+    run.finished = run.produce(producer).then(() => this.finish(run, taken));
   }
 
-  /** Runs the producer to its end, publishes the `end` event, releases the leases. */
-  private async produce(
-    run: LocalRun,
-    producer: FlushRunProducer,
-    ttlMs: number,
-    leases: readonly FlushLease[],
-  ): Promise<void> {
-    const deadline = setTimeout(
-      () => this.stopRun(run, { status: 'expired', reason: 'duration' }),
-      this.options.maxRunDurationMs,
-    );
-    deadline.unref();
-    let error: unknown;
-    try {
-      const source: unknown = producer(run.controller.signal);
-      if (!isStreamSource(source)) throw new TypeError(RUN_PRODUCER_INVALID(source));
-      await pumpSource(source, run.sink, encodeData);
-      await run.sink.drained();
-      error = run.sink.error;
-    } catch (err) {
-      error = run.sink.error ?? err;
-    } finally {
-      clearTimeout(deadline);
-    }
-    run.sink.close();
-    let end: FlushRunEnd;
-    if (run.stop) end = run.stop;
-    else if (error === undefined) end = { status: 'completed' };
-    else {
-      if (!(error instanceof FlushRunTooLongError))
-        this.logger.error(RUN_FAILED(run.key), (error as Error)?.stack ?? String(error));
-      end = {
-        status: 'failed',
-        message:
-          error instanceof FlushRunTooLongError ? error.message : toPublicError(error).message,
-      };
-    }
-    if (!run.controller.signal.aborted) run.controller.abort();
-    try {
-      await this.transport.publish(
-        channelOf(run.key),
-        { event: FLUSH_RUN_END_EVENT, data: JSON.stringify(end) },
-        { historySize: this.options.maxRunEvents + 1, expireMs: ttlMs },
-      );
-    } catch (err) {
-      this.logger.error(RUN_END_LOST(run.key, messageOf(err)));
-    }
+  /** Publishes into the run's channel, counted like a hub publish (`FlushMetrics.published`). */
+  private publisherOf(key: string): FlushRunPublish {
+    const channel = channelOf(key);
+    const counted = (): void => this.metrics.countPublished(channel);
+    return (message, storage) => this.transport.publish(channel, message, storage).then(counted);
+  }
+
+  /** After the `end` event: the run leaves this instance and its leases are released. */
+  private async finish(run: FlushLocalRun, leases: readonly FlushLease[]): Promise<void> {
     this.local.delete(run.key);
-    for (const lease of leases) this.leases.delete(lease.key + '\n' + lease.holder);
-    this.idleTimers();
-    await Promise.allSettled(leases.map(l => this.control.release(l.key, l.holder)));
-  }
-
-  /** Stops a run from outside: its signal aborts, its producer is stopped, `end` says why. */
-  private stopRun(run: LocalRun, end: FlushRunEnd): void {
-    if (run.stop || run.sink.closed) return;
-    run.stop = end;
-    run.controller.abort();
-    run.sink.close();
-  }
-
-  /** An attached stream counts for `runUnattendedStopMs` (a lease, on every instance). */
-  private async watch(lease: FlushLease): Promise<void> {
-    if (this.options.runUnattendedStopMs === false) return;
-    await this.control.acquire(lease.key, lease.holder, 1_000_000, LEASE_TTL_MS);
-    this.hold(lease);
-  }
-
-  private unwatch(lease: FlushLease): void {
-    if (this.options.runUnattendedStopMs === false) return;
-    if (!this.leases.delete(lease.key + '\n' + lease.holder)) return;
-    this.idleTimers();
-    this.control.release(lease.key, lease.holder).catch(() => undefined); // lapses on its own
-  }
-
-  /** Checks, for the runs of this instance, whether anyone is attached anywhere. */
-  private armWatch(): void {
-    const stopMs = this.options.runUnattendedStopMs;
-    if (stopMs === false || this.watchTimer) return;
-    this.watchTimer = setInterval(
-      () => {
-        for (const run of this.local.values()) {
-          this.control.count(watchLeaseOf(run.key)).then(
-            attached => {
-              const now = Date.now();
-              if (attached > 0) run.unattendedSince = undefined;
-              else if (run.unattendedSince === undefined) run.unattendedSince = now;
-              else if (now - run.unattendedSince >= stopMs)
-                this.stopRun(run, { status: 'expired', reason: 'unattended' });
-            },
-            () => undefined, // the control plane is away: decide on the next tick
-          );
-        }
-      },
-      Math.max(10, Math.min(1_000, Math.floor(stopMs / 4))),
-    );
-    this.watchTimer.unref();
-  }
-
-  /** Keeps a lease renewed until it is released. */
-  private hold(lease: FlushLease): void {
-    this.leases.set(lease.key + '\n' + lease.holder, lease);
-    if (this.renewTimer) return;
-    this.renewTimer = setInterval(() => {
-      const leases = [...this.leases.values()];
-      if (leases.length === 0) return;
-      this.control.renew(leases, LEASE_TTL_MS).then(
-        () => (this.renewFailing = false),
-        (err: unknown) => {
-          if (this.renewFailing) return;
-          this.renewFailing = true;
-          this.logger.warn(RUN_CONTROL_LOST('renewing run leases', messageOf(err)));
-        },
-      );
-    }, LEASE_TTL_MS / 3);
-    this.renewTimer.unref();
-  }
-
-  /** No timer outlives what it serves. */
-  private idleTimers(): void {
-    if (this.leases.size === 0) {
-      clearInterval(this.renewTimer);
-      this.renewTimer = undefined;
-    }
-    if (this.local.size === 0) {
-      clearInterval(this.watchTimer);
-      this.watchTimer = undefined;
-    }
+    for (const lease of leases) this.leases.forget(lease);
+    if (this.local.size === 0) this.watch.disarm();
+    await Promise.all(leases.map(lease => this.leases.release(lease)));
   }
 
   /** Listens for `cancel` messages from every instance (before the first run starts here). */
@@ -446,8 +292,7 @@ export class FlushRuns implements FlushRunner, BeforeApplicationShutdown {
     const listening = this.control.listen(text => {
       const message = decodeControlMessage(text);
       if (message?.type !== 'cancel') return;
-      const run = this.local.get(message.key);
-      if (run) this.stopRun(run, { status: 'cancelled' });
+      this.local.get(message.key)?.stopWith({ status: 'cancelled' });
     });
     this.listening = listening;
     listening.then(

@@ -56,6 +56,8 @@ class ChannelLog {
   ageless = false;
   /** Deletes the history at its `expireMs`. */
   expiry: NodeJS.Timeout | undefined;
+  /** When the history is deleted (epoch ms) while `expiry` is armed. */
+  expiresAt = 0;
 
   constructor(private capacity: number) {}
 
@@ -191,7 +193,7 @@ export class InMemoryFlushTransport implements FlushTransport {
     log.append({ ...delivered, at: now });
     if (this.historyMaxAgeMs !== false && !log.ageless)
       log.evictOlderThan(now - this.historyMaxAgeMs);
-    if (storage.expireMs !== undefined) this.expire(channel, log, storage.expireMs);
+    if (storage.expireMs !== undefined) this.expire(channel, log, now + storage.expireMs);
     for (const listener of log.listeners) listener(delivered);
     if (log.idle) this.channels.delete(channel);
     return Promise.resolve(delivered);
@@ -225,14 +227,30 @@ export class InMemoryFlushTransport implements FlushTransport {
     );
   }
 
-  /** Deletes the channel's history `ms` from now (a later publish with `expireMs` re-arms it). */
-  private expire(channel: string, log: ChannelLog, ms: number): void {
+  /**
+   * Deletes the channel's history at `at` (epoch ms); a later publish with `expireMs` moves the
+   * deadline. One timer per channel: a run publishes with `expireMs` on every event, so a later
+   * deadline is only noted, and the timer re-arms for what is left when it fires.
+   */
+  private expire(channel: string, log: ChannelLog, at: number): void {
+    const later = log.expiry !== undefined && at >= log.expiresAt;
+    log.expiresAt = at;
+    if (later) return;
     clearTimeout(log.expiry);
-    log.expiry = setTimeout(() => {
-      log.expiry = undefined;
-      log.clear();
-      if (log.idle && this.channels.get(channel) === log) this.channels.delete(channel);
-    }, ms);
+    this.armExpiry(channel, log, at - Date.now());
+  }
+
+  private armExpiry(channel: string, log: ChannelLog, ms: number): void {
+    log.expiry = setTimeout(
+      () => {
+        const left = log.expiresAt - Date.now();
+        if (left > 0) return this.armExpiry(channel, log, left);
+        log.expiry = undefined;
+        log.clear();
+        if (log.idle && this.channels.get(channel) === log) this.channels.delete(channel);
+      },
+      Math.max(0, ms),
+    );
     log.expiry.unref();
   }
 
