@@ -9,7 +9,8 @@ import type { ApplicationConfig, ModulesContainer } from '@nestjs/core';
 export interface InstanceWrapperLike {
   instance?: unknown;
   metatype?: unknown;
-  inject?: unknown;
+  /** Made by `useFactory` (Nest: a metatype and an `inject` list). */
+  readonly isFactory?: boolean;
   isDependencyTreeStatic?: () => boolean;
   getInstanceByContextId?: (...args: unknown[]) => { instance?: unknown } | undefined;
 }
@@ -142,8 +143,8 @@ export const globalInterceptors = (
  * @internal
  */
 export const providerClass = (wrapper: InstanceWrapperLike): Type | undefined => {
-  // InstanceWrapper.inject is set (an array) only for factory providers.
-  if (wrapper.inject) return undefined;
+  // A factory provider's metatype is the factory function, not a class.
+  if (wrapper.isFactory) return undefined;
   const metatype = wrapper.metatype as Type | undefined;
   return typeof metatype === 'function' && metatype.prototype ? metatype : undefined;
 };
@@ -223,11 +224,12 @@ export const checkNestInternals = (
         wrapper === null ||
         !('metatype' in wrapper) ||
         !('instance' in wrapper) ||
+        !('isFactory' in wrapper) ||
         typeof wrapper.isDependencyTreeStatic !== 'function' ||
         typeof wrapper.getInstanceByContextId !== 'function'
       ) {
         problems.push(
-          'InstanceWrapper.metatype / instance / isDependencyTreeStatic() / getInstanceByContextId()',
+          'InstanceWrapper.metatype / instance / isFactory / isDependencyTreeStatic() / getInstanceByContextId()',
         );
         break;
       }
