@@ -11,6 +11,7 @@ export default tseslint.config(
       'node_modules/**',
       'test/nest-versions/*/node_modules/**',
       'coverage/**',
+      '.cache/**',
       '**/*.js',
       '**/*.mjs',
       '**/*.cjs',

@@ -12,7 +12,7 @@ import {
 } from '@nestjs/common';
 import { ApplicationConfig, HttpAdapterHost, ModulesContainer } from '@nestjs/core';
 import type { Observable } from 'rxjs';
-import { FLUSH_RESOLVED_OPTIONS, FLUSH_WRAPPED } from '../flush.internal-constants.js';
+import { FLUSH_RESOLVED_OPTIONS } from '../flush.internal-constants.js';
 import { FlushMetrics } from '../flush.metrics.js';
 import { NEST_INTERNALS_CHANGED } from '../flush.messages.js';
 import type { FlushSkipMode, ResolvedFlushOptions } from '../flush-module-options.interface.js';
@@ -21,6 +21,9 @@ import {
   controllerClasses,
   globalInterceptors,
   injectableWrappers,
+  isCreatedPerRequest,
+  providerClass,
+  staticInstance,
   watchGlobalInterceptors,
   watchRequestScopedInstances,
   type InstanceWrapperLike,
@@ -44,6 +47,13 @@ import {
 import { STREAMING_ROUTE_ADAPTER } from './streaming-route.adapter.js';
 
 type AnyFn = (...args: never[]) => unknown;
+
+/** The class of a provider whose instances are interceptors (an `intercept` method), if any. */
+const interceptorClass = (wrapper: InstanceWrapperLike): Type<NestInterceptor> | undefined => {
+  const type = providerClass(wrapper);
+  const proto = type?.prototype as Partial<NestInterceptor> | undefined;
+  return typeof proto?.intercept === 'function' ? type : undefined;
+};
 
 /**
  * Makes interceptors leave streaming routes alone without touching their code, and serves
@@ -159,15 +169,10 @@ export class FlushInterceptorExclusion
     }
     for (const wrapper of requestScoped) this.wrapRequestScoped(wrapper);
     for (const wrapper of injectableWrappers(this.modules)) {
-      const metatype = wrapper.metatype as Type<Partial<NestInterceptor>> | undefined;
-      if (
-        !metatype?.prototype ||
-        typeof (metatype.prototype as Partial<NestInterceptor>).intercept !== 'function' ||
-        wrapper.inject
-      )
-        continue;
-      if (wrapper.isDependencyTreeStatic?.() === false) this.wrapClass(metatype, false);
-      else if (wrapper.instance) this.wrapInstance(wrapper.instance as NestInterceptor, false);
+      const type = interceptorClass(wrapper);
+      if (!type) continue;
+      if (isCreatedPerRequest(wrapper)) this.wrapClass(type, false);
+      else this.wrapInstance(staticInstance(wrapper) as NestInterceptor | undefined, false);
     }
     const controllers = [...controllerClasses(this.modules)];
     for (const controller of controllers) this.wrapListedOn(controller);
@@ -231,25 +236,17 @@ export class FlushInterceptorExclusion
    * (no class to wrap) has each per-request instance wrapped as Nest resolves it.
    */
   private wrapRequestScoped(wrapper: InstanceWrapperLike): void {
-    const proto = (wrapper.metatype as Type | undefined)?.prototype as
-      Record<string, unknown> | undefined;
-    if (!wrapper.inject && proto && typeof proto.intercept === 'function') {
-      return this.wrapClass(wrapper.metatype, true);
-    }
-    if (stateOf(wrapper.getInstanceByContextId)) return;
+    const type = interceptorClass(wrapper);
+    if (type) return this.wrapClass(type, true);
     const restore = watchRequestScopedInstances(wrapper, instance =>
       this.wrapInstance(instance as NestInterceptor, true),
     );
-    if (!restore) return;
-    Object.defineProperty(wrapper.getInstanceByContextId, FLUSH_WRAPPED, {
-      value: { globalIn: new Set(), streamSafe: false },
-    });
-    this.undo.push(restore);
+    if (restore) this.undo.push(restore);
   }
 
   /** Request-scoped interceptors are created per request: their class prototype is wrapped. */
-  private wrapClass(metatype: unknown, global: boolean): void {
-    const proto = (metatype as Type | undefined)?.prototype as Record<string, unknown> | undefined;
+  private wrapClass(type: Type, global: boolean): void {
+    const proto = type.prototype as Record<string, unknown> | undefined;
     if (!proto || typeof proto.intercept !== 'function') return;
     const own = Object.getOwnPropertyDescriptor(proto, 'intercept');
     const existing = own ? stateOf(own.value) : undefined;
@@ -260,7 +257,7 @@ export class FlushInterceptorExclusion
     }
     const state: WrapState = {
       globalIn: new Set(global ? [this] : []),
-      streamSafe: isStreamSafe(metatype as object),
+      streamSafe: isStreamSafe(type),
     };
     Object.defineProperty(proto, 'intercept', {
       value: wrapIntercept(proto.intercept as Intercept, state),

@@ -9,7 +9,8 @@ import type { ApplicationConfig, ModulesContainer } from '@nestjs/core';
 export interface InstanceWrapperLike {
   instance?: unknown;
   metatype?: unknown;
-  inject?: unknown;
+  /** Made by `useFactory` (Nest: a metatype and an `inject` list). */
+  readonly isFactory?: boolean;
   isDependencyTreeStatic?: () => boolean;
   getInstanceByContextId?: (...args: unknown[]) => { instance?: unknown } | undefined;
 }
@@ -137,8 +138,37 @@ export const globalInterceptors = (
 });
 
 /**
+ * The class Nest instantiates for a provider (`useClass` or a plain class), or `undefined` for a
+ * factory (`useFactory`: its `metatype` is the factory function) or a value (`useValue`).
+ * @internal
+ */
+export const providerClass = (wrapper: InstanceWrapperLike): Type | undefined => {
+  // A factory provider's metatype is the factory function, not a class.
+  if (wrapper.isFactory) return undefined;
+  const metatype = wrapper.metatype as Type | undefined;
+  return typeof metatype === 'function' && metatype.prototype ? metatype : undefined;
+};
+
+/**
+ * Whether Nest creates a provider per request or per consumer (request or transient scope,
+ * its own or a dependency's): a false `isDependencyTreeStatic()`.
+ * @internal
+ */
+export const isCreatedPerRequest = (wrapper: InstanceWrapperLike): boolean =>
+  wrapper.isDependencyTreeStatic?.() === false;
+
+/** The one instance of a static provider, once Nest created it. @internal */
+export const staticInstance = (wrapper: InstanceWrapperLike): unknown => wrapper.instance;
+
+// Marks a getInstanceByContextId replaced by watchRequestScopedInstances (also for another copy
+// of nestjs-flush in the process, hence Symbol.for).
+const WATCHED = Symbol.for('nestjs-flush:request-scoped-watch');
+
+/**
  * A request-scoped interceptor made by a factory has no class to wrap: each per-request
- * instance is handed to `onInstance` as Nest resolves it. Returns the function that restores it.
+ * instance is handed to `onInstance` as Nest resolves it (`getInstanceByContextId`). Returns the
+ * function that restores it, or `undefined` when this Nest version has no such method or the
+ * wrapper is already watched (a second call is a no-op).
  * @internal
  */
 export const watchRequestScopedInstances = (
@@ -146,12 +176,14 @@ export const watchRequestScopedInstances = (
   onInstance: (instance: unknown) => void,
 ): (() => void) | undefined => {
   const resolve = wrapper.getInstanceByContextId;
-  if (typeof resolve !== 'function') return undefined;
-  wrapper.getInstanceByContextId = (...args: unknown[]) => {
+  if (typeof resolve !== 'function' || WATCHED in resolve) return undefined;
+  const watched = (...args: unknown[]) => {
     const host = resolve.apply(wrapper, args);
     if (host?.instance) onInstance(host.instance);
     return host;
   };
+  Object.defineProperty(watched, WATCHED, { value: true });
+  wrapper.getInstanceByContextId = watched;
   return () => {
     wrapper.getInstanceByContextId = resolve;
   };
@@ -191,9 +223,14 @@ export const checkNestInternals = (
         typeof wrapper !== 'object' ||
         wrapper === null ||
         !('metatype' in wrapper) ||
-        typeof wrapper.isDependencyTreeStatic !== 'function'
+        !('instance' in wrapper) ||
+        !('isFactory' in wrapper) ||
+        typeof wrapper.isDependencyTreeStatic !== 'function' ||
+        typeof wrapper.getInstanceByContextId !== 'function'
       ) {
-        problems.push('InstanceWrapper.metatype / isDependencyTreeStatic()');
+        problems.push(
+          'InstanceWrapper.metatype / instance / isFactory / isDependencyTreeStatic() / getInstanceByContextId()',
+        );
         break;
       }
     }

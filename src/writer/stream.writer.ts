@@ -24,6 +24,14 @@ export type {
 export { markSharedFrame } from './shared-frame.js';
 
 const noop = (): void => undefined;
+/** Headers HTTP/2 does not allow (RFC 9113 §8.2.2). */
+const HOP_BY_HOP = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'transfer-encoding',
+  'upgrade',
+]);
 
 /** Bytes gathered in one tick before a pull source waits for them to be written. */
 const BATCH_BYTES = 64 * 1024;
@@ -130,8 +138,12 @@ export class StreamWriter {
     this.opened = true;
     const res = this.res;
     const http1 = (this.req.httpVersionMajor ?? 1) < 2;
-    for (const [name, value] of Object.entries(headers)) res.setHeader(name, value);
-    // A streamed body has no length; HTTP/2 forbids hop-by-hop headers.
+    for (const [name, value] of Object.entries(headers)) {
+      // HTTP/2 forbids hop-by-hop headers: Node drops them with a process warning per response.
+      if (!http1 && HOP_BY_HOP.has(name.toLowerCase())) continue;
+      res.setHeader(name, value);
+    }
+    // A streamed body has no length; hop-by-hop headers set before us go too on HTTP/2.
     res.removeHeader('content-length');
     if (!http1) {
       res.removeHeader('connection');

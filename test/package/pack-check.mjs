@@ -3,7 +3,7 @@
 // - every source map resolves: each of its sources is inlined (`sourcesContent`) or shipped, and
 //   every `sourceMappingURL` names a shipped map (stack traces under `node --enable-source-maps`
 //   and "go to definition" must land on files that exist);
-// - LICENSE and README.md are in it, and package.json says where the repository is;
+// - LICENSE, README.md and CHANGELOG.md are in it, and package.json says where the repository is;
 // - every `exports` target is shipped, and every entry point has its `typesVersions` fallback
 //   (TypeScript's `moduleResolution: node10` ignores `exports`);
 // - README.md links only to files in the package, anchors or absolute URLs: a relative link to a
@@ -42,7 +42,7 @@ for (const path of shipped) {
 }
 
 // Licence and metadata.
-for (const file of ['LICENSE', 'README.md', 'package.json']) {
+for (const file of ['LICENSE', 'README.md', 'CHANGELOG.md', 'package.json']) {
   if (!shipped.has(file)) problems.push(`${file} is not in the package.`);
 }
 for (const field of ['repository', 'homepage', 'bugs', 'license']) {
