@@ -203,6 +203,28 @@ for (const version of versions) {
         row.failures.push(...failuresOf(results));
         result.ok = row.failures.length === 0 && (code === 0 || hung);
         if (hung) result.note = 'jest hung on open handles, killed';
+        // The files that failed run once more, alone: a test that fails under the load of a
+        // whole suite on a shared machine and passes alone is reported as such, not hidden.
+        const failedFiles = [
+          ...new Set(results.testResults.filter(s => s.status === 'failed').map(s => s.name)),
+        ];
+        if (!result.ok && failedFiles.length > 0 && failedFiles.length <= 5) {
+          const retryFile = join(artifacts, `node${version}.retry.json`);
+          rmSync(retryFile, { force: true });
+          const retry = await run(
+            join(bin, 'node'),
+            [step.args[0], ...failedFiles, '--ci', '--json', '--outputFile', retryFile],
+            { env, log, timeout: timeoutS, doneFile: retryFile },
+          );
+          const again = existsSync(retryFile)
+            ? failuresOf(JSON.parse(readFileSync(retryFile, 'utf8')))
+            : ['(the retry wrote no results)'];
+          if (again.length === 0 && (retry.code === 0 || retry.hung)) {
+            result.ok = true;
+            row.flaky = row.failures.splice(0);
+            result.note = `${row.flaky.length} failed in the full run and passed when their files ran again alone`;
+          }
+        }
       } else {
         result.ok = false;
       }
@@ -224,6 +246,7 @@ for (const r of rows) {
     `Node ${r.version} (${r.node}): ${r.status}; jest ${r.passed ?? 0} passed, ${r.failures.length} failed, ${r.skipped ?? 0} skipped; ${steps}`,
   );
   for (const failure of r.failures) console.log(`  ✕ ${failure}`);
+  for (const failure of r.flaky ?? []) console.log(`  ~ failed once, passed alone: ${failure}`);
 }
 console.log(`\nmatrix took ${seconds(matrixStarted)} s; logs and Jest JSON: ${artifacts}`);
 process.exit(rows.every(r => r.status === 'ok') ? 0 : 1);
