@@ -2,6 +2,7 @@ import { expect } from '@jest/globals';
 import { request } from 'node:http';
 import { Controller, Get, Module, type INestApplication } from '@nestjs/common';
 import { Flush, FlushModule } from '../src/index.js';
+import { baseUrl } from '../src/testing/index.js';
 import { platforms, startApp } from './utils/platforms.js';
 
 /** Rows of the fast source: together far more than loopback socket buffers take at once. */
@@ -38,11 +39,9 @@ class FairModule {}
  */
 describe.each(platforms)('a fast pull source shares the event loop (%s)', platform => {
   let app: INestApplication;
-  let port: number;
 
   beforeAll(async () => {
     app = await startApp(platform, [FairModule]);
-    port = (app.getHttpServer().address() as { port: number }).port;
   });
 
   afterAll(() => app.close());
@@ -54,7 +53,7 @@ describe.each(platforms)('a fast pull source shares the event loop (%s)', platfo
       (resolve, reject) => {
         const rows: number[] = [];
         let rest = '';
-        const req = request({ host: '127.0.0.1', port, path: '/fair/rows' }, res => {
+        const req = request(`${baseUrl(app)}/fair/rows`, res => {
           const atHeaders = progress.yielded;
           res.setEncoding('utf8');
           res.on('data', (chunk: string) => {
