@@ -13,7 +13,6 @@ import { Redis } from 'ioredis';
 import { compareEventIds, FlushHub, FlushUnavailableError } from '../src/index.js';
 import { RedisFlushTransport } from '../src/redis.js';
 import { clusterKey } from '../src/redis/redis-cluster.slot.js';
-import { baseUrl } from '../src/testing/index.js';
 import { channelsInstance } from './fixtures/channels/channels.controller.js';
 import { controlsApp, userKey } from './fixtures/controls/controls.controller.js';
 import { runsApp, tokenText } from './fixtures/runs/runs.controller.js';
@@ -25,41 +24,12 @@ import {
   type LocalRedisCluster,
 } from './utils/redis-cluster.js';
 import { endOf, readRun, runText } from './utils/runs.js';
+import { recordingEventSource } from './utils/recording-event-source.js';
 import { waitFor } from './utils/wait.js';
 
 const describeCluster = describeWithRedisCluster('The Redis Cluster suite');
 
-interface Received {
-  type: string;
-  id: string;
-  data: string;
-}
-
-/** A real EventSource client recording messages and resyncs. */
-const connect = (app: INestApplication, path: string, lastEventId?: string) => {
-  const received: Received[] = [];
-  const source = new EventSource(`${baseUrl(app)}${path}`, {
-    fetch: (input, init) =>
-      fetch(input, {
-        ...init,
-        headers:
-          lastEventId === undefined
-            ? init.headers
-            : { ...init.headers, 'Last-Event-ID': lastEventId },
-      }),
-  });
-  const push = (e: globalThis.MessageEvent<string>) =>
-    void received.push({ type: e.type, id: e.lastEventId, data: e.data });
-  source.addEventListener('message', push);
-  source.addEventListener('resync', push);
-  const opened = new Promise<void>((resolve, reject) => {
-    source.addEventListener('open', () => resolve(), { once: true });
-    source.addEventListener('error', () => reject(new Error(`EventSource to ${path} failed`)), {
-      once: true,
-    });
-  });
-  return { source, received, opened };
-};
+const connect = recordingEventSource;
 
 /** Sum of one command's calls (`INFO commandstats`, scripts' inner calls included) per node. */
 const callsOf = async (ports: number[], command: string): Promise<Map<number, number>> => {

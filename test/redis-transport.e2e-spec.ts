@@ -4,45 +4,15 @@ import { EventSource } from 'eventsource';
 import { Redis } from 'ioredis';
 import { FlushHub } from '../src/index.js';
 import { RedisFlushTransport } from '../src/redis.js';
-import { baseUrl } from '../src/testing/index.js';
 import { channelsInstance } from './fixtures/channels/channels.controller.js';
 import { platforms, startApp } from './utils/platforms.js';
+import { recordingEventSource } from './utils/recording-event-source.js';
 import { waitFor } from './utils/wait.js';
 import { describeWithRedis, REDIS_URL } from './utils/redis-server.js';
 
 const describeRedis = describeWithRedis('The Redis transport e2e suite');
 
-interface Received {
-  type: string;
-  id: string;
-  data: string;
-}
-
-/** A real EventSource client; `lastEventId` is sent as the Last-Event-ID header, as a reconnect does. */
-const connect = (app: INestApplication, path: string, lastEventId?: string) => {
-  const received: Received[] = [];
-  const source = new EventSource(`${baseUrl(app)}${path}`, {
-    fetch: (input, init) =>
-      fetch(input, {
-        ...init,
-        headers:
-          lastEventId === undefined
-            ? init.headers
-            : { ...init.headers, 'Last-Event-ID': lastEventId },
-      }),
-  });
-  const push = (e: globalThis.MessageEvent<string>) =>
-    void received.push({ type: e.type, id: e.lastEventId, data: e.data });
-  source.addEventListener('message', push);
-  source.addEventListener('resync', push);
-  const opened = new Promise<void>((resolve, reject) => {
-    source.addEventListener('open', () => resolve(), { once: true });
-    source.addEventListener('error', () => reject(new Error(`EventSource to ${path} failed`)), {
-      once: true,
-    });
-  });
-  return { source, received, opened };
-};
+const connect = recordingEventSource;
 
 describeRedis.each(platforms)('RedisFlushTransport across two instances (%s)', platform => {
   const keyPrefix = `flush-e2e:${randomUUID()}:`;
