@@ -12,10 +12,11 @@
 // failing entry does not stop the others. Per-entry logs and Jest JSON results go to
 // .artifacts/nest-versions/. Exit code 1 when any entry failed.
 // NEST_MATRIX_TIMEOUT_S (default 600) bounds one entry's Jest run; a run past it is killed.
-import { spawn } from 'node:child_process';
+
 import { createWriteStream, existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { runCommand } from '../utils/run-command.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '../..');
@@ -42,53 +43,9 @@ function fail(message) {
 const seconds = since => Math.round((Date.now() - since) / 100) / 10;
 const stripAnsi = text => text.replace(/\u001b\[[0-9;]*m/g, '');
 
-/**
- * Runs a command in its own process group, output to the console and `log`; resolves its exit.
- * With `doneFile`, a process still running 15 s after that file appeared (Jest kept alive by open
- * handles once its results are written) is killed and reported as `hung`.
- */
-const run = (command, commandArgs, { env, log, timeout, doneFile }) =>
-  new Promise(resolve => {
-    const child = spawn(command, commandArgs, {
-      cwd: root,
-      env: { ...process.env, ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-      detached: true,
-    });
-    child.stdout.on('data', chunk => (process.stdout.write(chunk), log.write(chunk)));
-    child.stderr.on('data', chunk => (process.stderr.write(chunk), log.write(chunk)));
-    const killGroup = () => {
-      try {
-        process.kill(-child.pid, 'SIGKILL');
-      } catch {
-        // already gone
-      }
-    };
-    let timedOut = false;
-    let hung = false;
-    const timer = timeout
-      ? setTimeout(() => {
-          timedOut = true;
-          killGroup();
-        }, timeout * 1000)
-      : undefined;
-    let doneSince;
-    const watch = doneFile
-      ? setInterval(() => {
-          if (!existsSync(doneFile)) return;
-          doneSince ??= Date.now();
-          if (Date.now() - doneSince > 15_000) {
-            hung = true;
-            killGroup();
-          }
-        }, 1000)
-      : undefined;
-    child.on('close', code => {
-      clearTimeout(timer);
-      clearInterval(watch);
-      resolve({ code, timedOut, hung });
-    });
-  });
+/** Runs a command from the repository root (see test/utils/run-command.mjs). */
+const run = (command, commandArgs, options) =>
+  runCommand(command, commandArgs, { cwd: root, ...options });
 
 const installDir = version => (version === '12' ? root : join(here, version));
 const coreVersion = version => {

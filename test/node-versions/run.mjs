@@ -22,6 +22,7 @@ import { spawn } from 'node:child_process';
 import { createWriteStream, existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { runCommand } from '../utils/run-command.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '../..');
@@ -51,52 +52,9 @@ function fail(message) {
 
 const seconds = since => Math.round((Date.now() - since) / 100) / 10;
 
-/**
- * Runs a command in its own process group, output to the console and `log`; resolves its exit.
- * With `doneFile`, a process still running 15 s after that file appeared (Jest kept alive by open
- * handles once its results are written) is killed and reported as `hung`.
- */
-const run = (command, commandArgs, { env, log, timeout, doneFile }) =>
-  new Promise(resolve => {
-    const child = spawn(command, commandArgs, {
-      cwd: root,
-      env: { ...process.env, ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-      detached: true,
-    });
-    child.stdout.on('data', chunk => (process.stdout.write(chunk), log.write(chunk)));
-    child.stderr.on('data', chunk => (process.stderr.write(chunk), log.write(chunk)));
-    const killGroup = () => {
-      try {
-        process.kill(-child.pid, 'SIGKILL');
-      } catch {
-        // already gone
-      }
-    };
-    let timedOut = false;
-    let hung = false;
-    const timer = setTimeout(() => {
-      timedOut = true;
-      killGroup();
-    }, timeout * 1000);
-    let doneSince;
-    const watch = doneFile
-      ? setInterval(() => {
-          if (!existsSync(doneFile)) return;
-          doneSince ??= Date.now();
-          if (Date.now() - doneSince > 15_000) {
-            hung = true;
-            killGroup();
-          }
-        }, 1000)
-      : undefined;
-    child.on('error', error => log.write(`${error.stack}\n`));
-    child.on('close', code => {
-      clearTimeout(timer);
-      clearInterval(watch);
-      resolve({ code, timedOut, hung });
-    });
-  });
+/** Runs a command from the repository root (see test/utils/run-command.mjs). */
+const run = (command, commandArgs, options) =>
+  runCommand(command, commandArgs, { cwd: root, ...options });
 
 /** The output of `node --version` with this binary, or undefined. */
 const versionOf = async (binary, log) => {
