@@ -35,6 +35,7 @@ import {
   waitQuiet,
 } from './lib/proc.mjs';
 import { renderMarkdown } from './lib/report.mjs';
+import { withBlocksOf } from './lib/blocks.mjs';
 
 const BENCH = path.dirname(fileURLToPath(import.meta.url));
 const ROOT = path.dirname(BENCH);
@@ -1022,7 +1023,8 @@ const main = async () => {
     // Re-renders RESULTS.md from the last run's latest.json (e.g. after a change to report.mjs).
     const report = JSON.parse(readFileSync(path.join(RESULTS_DIR, 'latest.json'), 'utf8'));
     report.issue12 = issue12Targets(report.results);
-    writeFileSync(path.join(BENCH, 'RESULTS.md'), renderMarkdown(report));
+    const file = path.join(BENCH, 'RESULTS.md');
+    writeFileSync(file, withBlocksOf(file, renderMarkdown(report)));
     log('wrote bench/RESULTS.md from bench/results/latest.json');
     return;
   }
@@ -1085,7 +1087,10 @@ const main = async () => {
   writeFileSync(path.join(RESULTS_DIR, 'latest.json'), json);
   writeFileSync(path.join(RESULTS_DIR, `${meta.date.replace(/[:.]/g, '-')}.json`), json);
   const markdown = renderMarkdown(report);
-  if (!args['no-md']) writeFileSync(path.join(BENCH, 'RESULTS.md'), markdown);
+  if (!args['no-md']) {
+    const file = path.join(BENCH, 'RESULTS.md');
+    writeFileSync(file, withBlocksOf(file, markdown));
+  }
   process.stdout.write(markdown);
   log(
     `\nwrote bench/results/latest.json${args['no-md'] ? '' : ' and bench/RESULTS.md'} in ${meta.durationSeconds}s`,
