@@ -112,7 +112,7 @@ const result = { meta, rolls: [] };
 try {
   await Promise.all(clients.map(c => waitForLine(c, v => v.started, 60_000, 'clients')));
   const total = Math.ceil(clientCount / clientProcs) * clientProcs;
-  for (const deadline = Date.now() + 120_000; ; ) {
+  for (const deadline = Date.now() + 120_000; ;) {
     const counts = await Promise.all(pool.map(p => getJson(`http://127.0.0.1:${p.port}/count`)));
     const open = counts.reduce((s, c) => s + c.subscribers, 0);
     if (open >= total) break;
@@ -123,7 +123,12 @@ try {
   // Publishing covers the whole deploy: a lead-in, each roll, and a tail.
   const leadMs = 3000;
   const durationS = Math.ceil((leadMs + instances * (gapMs + 8000) + 4000) / 1000);
-  const published = waitForLine(publisher.child, v => v.published !== undefined, 300_000, 'publish');
+  const published = waitForLine(
+    publisher.child,
+    v => v.published !== undefined,
+    300_000,
+    'publish',
+  );
   await getJson(`http://127.0.0.1:${publisher.port}/start?rate=${rate}&duration=${durationS}`);
   await sleep(leadMs);
   for (let k = 0; k < pool.length; k++) {
@@ -136,7 +141,9 @@ try {
     pool[k] = await startInstance(old.port);
     const roll = { port: old.port, shutdownMs: downMs, downtimeMs: Date.now() - t0 };
     result.rolls.push(roll);
-    log(`[${((Date.now() - started) / 1000).toFixed(0)}s] instance :${old.port} rolled (${JSON.stringify(roll)})`);
+    log(
+      `[${((Date.now() - started) / 1000).toFixed(0)}s] instance :${old.port} rolled (${JSON.stringify(roll)})`,
+    );
     await sleep(gapMs);
   }
   const pub = await published;

@@ -15,6 +15,8 @@
 //   --maxSlowdown=N  measure again (same retries) when the server's core ran more than N % slower
 //                   than at the start, timed by a fixed CPU loop before and after (default 15 %)
 //   --note="..."    a note printed at the top of RESULTS.md
+//   --only=K        20k streams in one process (bench/scale.mjs); --only=L the rolling deploy
+//                   (bench/rolling-deploy.mjs, needs REDIS_URL); their options pass through
 // Servers run pinned to core 0 and clients to core 1 (taskset), all on 127.0.0.1.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
@@ -1097,5 +1099,28 @@ const main = async () => {
   );
 };
 
-await main();
+/**
+ * K and L are scripts of their own (bench/scale.mjs, bench/rolling-deploy.mjs: many processes,
+ * minutes each, L needs Redis): `--only=K,L` runs them after the other scenarios asked for; each
+ * writes its own section of RESULTS.md. Not part of the default run.
+ */
+const SCRIPTS = { K: 'scale.mjs', L: 'rolling-deploy.mjs' };
+const runScripts = () => {
+  let failed = false;
+  for (const [key, script] of Object.entries(SCRIPTS)) {
+    if (!only.includes(key)) continue;
+    log(`scenario ${key}: node bench/${script}`);
+    const passed = process.argv.slice(2).filter(a => !a.startsWith('--only'));
+    const out = spawnSync(process.execPath, [path.join(BENCH, script), ...passed], {
+      cwd: ROOT,
+      stdio: 'inherit',
+    });
+    if (out.status !== 0) failed = true;
+  }
+  return failed;
+};
+
+if (only.some(key => !SCRIPTS[key])) await main();
+else ensureBuilt();
 killAll();
+if (runScripts()) process.exitCode = 1;

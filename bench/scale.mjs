@@ -200,7 +200,11 @@ const x = v => (v === undefined || !Number.isFinite(v) ? '—' : `${v.toFixed(2)
 const ms = v => (v === undefined ? '—' : `${v.toFixed(1)} ms`);
 
 const started = Date.now();
-const load = () => os.loadavg().map(v => v.toFixed(2)).join(', ');
+const load = () =>
+  os
+    .loadavg()
+    .map(v => v.toFixed(2))
+    .join(', ');
 const meta = {
   date: new Date().toISOString(),
   node: process.version,
@@ -210,7 +214,9 @@ const meta = {
   openFilesHardLimit: hardLimit,
   loadStart: load(),
 };
-log(`scenario K: ${streams} streams (asked ${wanted}; ulimit -Hn ${hardLimit}), load ${meta.loadStart}`);
+log(
+  `scenario K: ${streams} streams (asked ${wanted}; ulimit -Hn ${hardLimit}), load ${meta.loadStart}`,
+);
 const results = { meta, idle: {}, fanout: {} };
 for (const id of serverIds) {
   try {

@@ -102,7 +102,8 @@ const connect = c => {
           const value = colon < 0 ? '' : line.slice(colon + 1).replace(/^ /, '');
           if (field === 'id') ev.id = value;
           else if (field === 'event') ev.event = value;
-          else if (field === 'data') ev.data = ev.data === undefined ? value : `${ev.data}\n${value}`;
+          else if (field === 'data')
+            ev.data = ev.data === undefined ? value : `${ev.data}\n${value}`;
           else if (field === 'retry' && /^\d+$/.test(value)) c.retry = Number(value);
         }
         onEvent(c, ev);

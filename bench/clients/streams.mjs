@@ -41,7 +41,9 @@ export const openStreams = async (
       // Several loopback source addresses (127.0.0.2...) when one address would run out of ports.
       const req = http.get(url, {
         agent: false,
-        ...(localAddresses?.length && { localAddress: localAddresses[index % localAddresses.length] }),
+        ...(localAddresses?.length && {
+          localAddress: localAddresses[index % localAddresses.length],
+        }),
       });
       requests[index] = req;
       req.on('response', res => {

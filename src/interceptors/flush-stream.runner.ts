@@ -105,9 +105,7 @@ export class FlushStreamRunner {
       outcome = o;
       onOutcome?.(o);
     };
-    pumpSourceTo(source, writer, stream.encode, (failed, error) =>
-      settle(failed ? { error } : {}),
-    );
+    pumpSourceTo(source, writer, stream.encode, (failed, error) => settle(failed ? { error } : {}));
     // One macrotask (Nest's own SSE waits as long): a synchronous failure is known by then; hub
     // subscriptions (and their replay) first, so a transport outage is a 503, not an event.
     await new Promise<void>(resolve => setImmediate(resolve));

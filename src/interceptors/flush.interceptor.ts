@@ -269,7 +269,8 @@ export class FlushInterceptor implements NestInterceptor {
         }
         // Not an Observable: the stream object, possibly inside what an interceptor made of it.
         done = true;
-        this.runner.start(stream, unwrapStreamSource(value), () => undefined)
+        this.runner
+          .start(stream, unwrapStreamSource(value), () => undefined)
           .then(() => undefined, reject)
           .finally(() => {
             if (!subscriber.closed) {

@@ -93,7 +93,11 @@ export type PumpDone = (failed: boolean, error?: unknown) => void;
  * destroyed. Resolves when done; rejects with the source's (or the encoder's) error.
  * @internal
  */
-export const pumpSource = (source: unknown, writer: PumpSink, encode: FrameEncoder): Promise<void> =>
+export const pumpSource = (
+  source: unknown,
+  writer: PumpSink,
+  encode: FrameEncoder,
+): Promise<void> =>
   new Promise<void>((resolve, reject) =>
     pumpSourceTo(source, writer, encode, (failed, error) => (failed ? reject(error) : resolve())),
   );
