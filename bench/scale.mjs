@@ -68,7 +68,7 @@ const SERVERS = {
 const startServer = async id => {
   const s = SERVERS[id];
   const child = spawnNode(0, ['--expose-gc'], path.join(BENCH, s.script), s.args, { cwd: ROOT });
-  const ready = await waitForLine(child, v => v.ready === true, 30_000, `server ${id}`);
+  const ready = await waitForLine(child, v => v.ready === true, 120_000, `server ${id}`);
   return { child, pid: ready.pid, url: `http://127.0.0.1:${ready.port}` };
 };
 
@@ -86,7 +86,7 @@ const hold = async (url, n, offset) => {
     clients.push(child);
   }
   await Promise.all(
-    clients.map(c => waitForLine(c, v => v.opened !== undefined, 180_000, 'hold client')),
+    clients.map(c => waitForLine(c, v => v.opened !== undefined, 900_000, 'hold client')),
   );
   return clients;
 };
@@ -128,12 +128,12 @@ const idle = async id => {
     const m0 = await settle(srv, srv.pid);
     const first = await hold(srv.url, small, 0);
     all.push(...first);
-    await waitForCount(srv.url, c => c >= small, 180_000);
+    await waitForCount(srv.url, c => c >= small, 900_000);
     await sleep(1000);
     const m1 = await settle(srv, srv.pid);
     const t0 = Date.now();
     all.push(...(await hold(srv.url, streams - small, 1)));
-    await waitForCount(srv.url, c => c >= streams, 300_000);
+    await waitForCount(srv.url, c => c >= streams, 900_000);
     const openSeconds = (Date.now() - t0) / 1000;
     await sleep(1000);
     const m2 = await settle(srv, srv.pid);

@@ -123,11 +123,11 @@ export class FlushStreamRunner {
     if (stream.plan.releasePipeline) releaseRouterContinuation(stream.rawReq);
     const untrack = this.trackShutdown(stream, writer);
     this.controlEnds(stream, writer, admission);
-    const finish = ({ error }: Outcome): void => {
+    const finish = (ended: Outcome): void => {
       onOutcome = undefined;
       try {
-        if (error === undefined) endStream(stream, writer);
-        else failStream(this.logger, error, stream, writer);
+        if ('error' in ended) failStream(this.logger, ended.error, stream, writer);
+        else endStream(stream, writer);
       } finally {
         untrack();
         admission.release();
