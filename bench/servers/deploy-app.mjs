@@ -11,7 +11,7 @@ import { NestFactory } from '@nestjs/core';
 import { ExpressAdapter } from '@nestjs/platform-express';
 import { FlushHub, FlushModule, LastEventId } from 'nestjs-flush';
 import { RedisFlushTransport } from 'nestjs-flush/redis';
-import { announce, nowMs, parseArgs, payload, runTicker } from '../lib/common.mjs';
+import { announce, nowMs, parseArgs, payload } from '../lib/common.mjs';
 
 process.stdin.on('end', () => process.exit(0));
 process.stdin.on('error', () => process.exit(0));
@@ -44,12 +44,24 @@ class DeployController {
   count() {
     return { subscribers: this.hub.subscriberCounts()[CHANNEL] ?? 0 };
   }
-  start(rate, duration) {
-    let failed = 0;
-    void runTicker(Number(rate), Number(duration), 0, i => {
-      this.hub.publish(CHANNEL, payload(i)).catch(() => failed++);
-    }).then(total => process.stdout.write(`${JSON.stringify({ published: total, failed })}\n`));
+  start(rate) {
+    // Publishes until GET /stop: every event due by now at each tick (exact under a late timer).
+    const started = nowMs();
+    let sent = 0;
+    this.failed = 0;
+    this.ticker = setInterval(
+      () => {
+        const due = Math.floor(((nowMs() - started) * Number(rate)) / 1000) + 1;
+        while (sent < due) this.hub.publish(CHANNEL, payload(sent++)).catch(() => this.failed++);
+      },
+      Math.max(1, Math.floor(1000 / Number(rate))),
+    );
+    this.sent = () => sent;
     return { ok: true, at: nowMs() };
+  }
+  stop() {
+    clearInterval(this.ticker);
+    return { published: this.sent?.() ?? 0, failed: this.failed ?? 0 };
   }
 }
 Inject(FlushHub)(DeployController, undefined, 0);
@@ -67,7 +79,7 @@ LastEventId()(DeployController.prototype, 'sub', 0);
 decorate('count', Get('count'));
 decorate('start', Get('start'));
 Query('rate')(DeployController.prototype, 'start', 0);
-Query('duration')(DeployController.prototype, 'start', 1);
+decorate('stop', Get('stop'));
 Controller()(DeployController);
 
 class AppModule {}
