@@ -66,8 +66,13 @@ const startInstance = async (port, core = 0) => {
     [`--port=${port}`, ...serverArgs],
     { cwd: ROOT, env },
   );
-  const ready = await waitForLine(child, v => v.ready === true, 300_000, `instance :${port}`);
-  return { child, port: ready.port, pid: ready.pid };
+  try {
+    const ready = await waitForLine(child, v => v.ready === true, 300_000, `instance :${port}`);
+    return { child, port: ready.port, pid: ready.pid };
+  } catch (err) {
+    await stop(child);
+    throw err;
+  }
 };
 
 const getJson = async url => (await fetch(url)).json();

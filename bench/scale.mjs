@@ -68,8 +68,13 @@ const SERVERS = {
 const startServer = async id => {
   const s = SERVERS[id];
   const child = spawnNode(0, ['--expose-gc'], path.join(BENCH, s.script), s.args, { cwd: ROOT });
-  const ready = await waitForLine(child, v => v.ready === true, 120_000, `server ${id}`);
-  return { child, pid: ready.pid, url: `http://127.0.0.1:${ready.port}` };
+  try {
+    const ready = await waitForLine(child, v => v.ready === true, 120_000, `server ${id}`);
+    return { child, pid: ready.pid, url: `http://127.0.0.1:${ready.port}` };
+  } catch (err) {
+    await stop(child);
+    throw err;
+  }
 };
 
 /** Client processes holding `n` streams in all (PER_CLIENT each), addresses rotated per process. */
@@ -85,9 +90,14 @@ const hold = async (url, n, offset) => {
     ]);
     clients.push(child);
   }
-  await Promise.all(
-    clients.map(c => waitForLine(c, v => v.opened !== undefined, 900_000, 'hold client')),
-  );
+  try {
+    await Promise.all(
+      clients.map(c => waitForLine(c, v => v.opened !== undefined, 900_000, 'hold client')),
+    );
+  } catch (err) {
+    await Promise.all(clients.map(c => stop(c, 500)));
+    throw err;
+  }
   return clients;
 };
 const report = async clients => {
