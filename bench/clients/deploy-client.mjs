@@ -65,11 +65,14 @@ const connect = c => {
     localAddress: addresses[c.index % addresses.length],
   });
   c.req = req;
+  c.pendingSince = now();
+  c.pendingPort = port;
   let done = false;
   const ended = () => {
     if (done) return;
     done = true;
     c.connected = false;
+    c.pendingSince = undefined;
     c.endedAt ??= now();
     if (stopping) return;
     setTimeout(() => connect(c), c.retry);
@@ -83,6 +86,7 @@ const connect = c => {
       return;
     }
     c.connected = true;
+    c.pendingSince = undefined;
     if (c.endedAt !== undefined) reconnectMs.push(now() - c.endedAt);
     else connectedOnce++;
     c.endedAt = undefined;
@@ -176,6 +180,17 @@ process.stdin.on('data', d => {
           resynced,
           outOfOrder,
           connectedNow: clients.filter(c => c.connected).length,
+          // Requests sent and not answered yet (no headers), and how long they have waited.
+          pendingNow: clients.filter(c => !c.connected && c.pendingSince !== undefined).length,
+          pendingOldestMs: Math.max(
+            0,
+            ...clients
+              .filter(c => !c.connected && c.pendingSince !== undefined)
+              .map(c => now() - c.pendingSince),
+          ),
+          pendingPorts: clients
+            .filter(c => !c.connected && c.pendingSince !== undefined)
+            .reduce((m, c) => ({ ...m, [c.pendingPort]: (m[c.pendingPort] ?? 0) + 1 }), {}),
           refused,
           httpErrors,
           reconnectMs,
