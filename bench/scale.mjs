@@ -48,6 +48,11 @@ const fanout = {
 
 const SERVERS = {
   raw: { label: 'node:http floor', script: 'servers/raw.mjs', args: [] },
+  'raw-heartbeat': {
+    label: 'node:http floor writing a `:` comment to every stream each 15 s',
+    script: 'servers/raw.mjs',
+    args: ['--heartbeatMs=15000'],
+  },
   'hub-sse': {
     label: 'FlushHub + @Sse() express',
     script: 'servers/nest-app.mjs',
@@ -165,6 +170,7 @@ const idle = async id => {
     };
     out.growth = out.rssPerConnection / out.rssPerConnectionSmall - 1;
     if (args.heartbeat !== '0' && id !== 'raw') {
+      // (raw-heartbeat: the floor of the same heartbeats)
       // Idle streams only: the heartbeat timer is all that runs.
       const before = await report(all);
       const c0 = cpuSeconds(srv.pid);

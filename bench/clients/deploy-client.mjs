@@ -158,8 +158,12 @@ process.stdin.on('data', d => {
       let resynced = 0;
       let outOfOrder = 0;
       let received = 0;
+      let missingWhileAway = 0;
       for (const c of clients) {
         outOfOrder += c.outOfOrder;
+        // A client still waiting for its stream has not had its chance to resume yet: what it
+        // misses after its last event is counted apart, not as lost.
+        const away = !c.connected;
         for (const times of c.seen.values()) {
           received += times;
           duplicates += times - 1;
@@ -167,6 +171,9 @@ process.stdin.on('data', d => {
         for (let i = 0; i < total; i++) {
           if (c.seen.has(i)) continue;
           if (c.covered.some(([a, b]) => i >= a && i <= b)) resynced++;
+          // A resync with no event after it yet (publishing stopped): it covers what follows.
+          else if (c.pendingResync && i > c.lastI) resynced++;
+          else if (away && i > c.lastI) missingWhileAway++;
           else lost++;
         }
       }
@@ -178,6 +185,7 @@ process.stdin.on('data', d => {
           duplicates,
           lost,
           resynced,
+          missingWhileAway,
           outOfOrder,
           connectedNow: clients.filter(c => c.connected).length,
           // Requests sent and not answered yet (no headers), and how long they have waited.
