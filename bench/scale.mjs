@@ -13,7 +13,7 @@
 // raised as far as the machine allows (`ulimit -n`, at most `ulimit -Hn`). When the hard limit
 // is below 20k + a few, the server holds as many streams as it allows, and the report says so.
 // Options: --streams=N (20000) --small=N (5000) --servers=raw,hub-sse,hub-sse-fastify
-//   --fanout=0 (skip 3) --heartbeat=0 (skip 2) --no-md (leave RESULTS.md alone)
+//   --idle=0 (skip 1 and 2) --fanout=0 (skip 3) --heartbeat=0 (skip 2) --no-md (leave RESULTS.md alone)
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -38,7 +38,8 @@ const streams = Math.min(wanted, Number.isFinite(hardLimit) ? hardLimit - 100 : 
 const small = Number(args.small ?? 5000);
 const PER_CLIENT = 5000;
 const ADDRESSES = Array.from({ length: 8 }, (_, i) => `127.0.0.${i + 2}`);
-const serverIds = String(args.servers ?? 'raw,hub-sse,hub-sse-fastify').split(',');
+const serverIds =
+  args.idle === '0' ? [] : String(args.servers ?? 'raw,hub-sse,hub-sse-fastify').split(',');
 const heartbeatSeconds = Number(args.heartbeatSeconds ?? 46);
 const fanout = {
   clients: Number(args.fanoutClients ?? 10_000),
