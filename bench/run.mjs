@@ -17,6 +17,8 @@
 //   --maxSlowdown=N  measure again (same retries) when the server's core ran more than N % slower
 //                   than at the start, timed by a fixed CPU loop before and after (default 15 %)
 //   --note="..."    a note printed at the top of RESULTS.md
+//   --only=K        20k streams in one process (bench/scale.mjs); --only=L the rolling deploy
+//                   (bench/rolling-deploy.mjs, needs REDIS_URL); their options pass through
 // Servers run pinned to core 0 and clients to core 1 (taskset), all on 127.0.0.1.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
@@ -37,6 +39,7 @@ import {
   waitQuiet,
 } from './lib/proc.mjs';
 import { renderMarkdown } from './lib/report.mjs';
+import { withBlocksOf } from './lib/blocks.mjs';
 
 const BENCH = path.dirname(fileURLToPath(import.meta.url));
 const ROOT = path.dirname(BENCH);
@@ -1110,7 +1113,8 @@ const main = async () => {
     // Re-renders RESULTS.md from the last run's latest.json (e.g. after a change to report.mjs).
     const report = JSON.parse(readFileSync(path.join(RESULTS_DIR, 'latest.json'), 'utf8'));
     report.issue12 = issue12Targets(report.results);
-    writeFileSync(path.join(BENCH, 'RESULTS.md'), renderMarkdown(report));
+    const file = path.join(BENCH, 'RESULTS.md');
+    writeFileSync(file, withBlocksOf(file, renderMarkdown(report)));
     log('wrote bench/RESULTS.md from bench/results/latest.json');
     return;
   }
@@ -1174,12 +1178,38 @@ const main = async () => {
   writeFileSync(path.join(RESULTS_DIR, 'latest.json'), json);
   writeFileSync(path.join(RESULTS_DIR, `${meta.date.replace(/[:.]/g, '-')}.json`), json);
   const markdown = renderMarkdown(report);
-  if (!args['no-md']) writeFileSync(path.join(BENCH, 'RESULTS.md'), markdown);
+  if (!args['no-md']) {
+    const file = path.join(BENCH, 'RESULTS.md');
+    writeFileSync(file, withBlocksOf(file, markdown));
+  }
   process.stdout.write(markdown);
   log(
     `\nwrote bench/results/latest.json${args['no-md'] ? '' : ' and bench/RESULTS.md'} in ${meta.durationSeconds}s`,
   );
 };
 
-await main();
+/**
+ * K and L are scripts of their own (bench/scale.mjs, bench/rolling-deploy.mjs: many processes,
+ * minutes each, L needs Redis): `--only=K,L` runs them after the other scenarios asked for; each
+ * writes its own section of RESULTS.md. Not part of the default run.
+ */
+const SCRIPTS = { K: 'scale.mjs', L: 'rolling-deploy.mjs' };
+const runScripts = () => {
+  let failed = false;
+  for (const [key, script] of Object.entries(SCRIPTS)) {
+    if (!only.includes(key)) continue;
+    log(`scenario ${key}: node bench/${script}`);
+    const passed = process.argv.slice(2).filter(a => !a.startsWith('--only'));
+    const out = spawnSync(process.execPath, [path.join(BENCH, script), ...passed], {
+      cwd: ROOT,
+      stdio: 'inherit',
+    });
+    if (out.status !== 0) failed = true;
+  }
+  return failed;
+};
+
+if (only.some(key => !SCRIPTS[key])) await main();
+else ensureBuilt();
 killAll();
+if (runScripts()) process.exitCode = 1;

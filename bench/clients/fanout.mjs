@@ -51,8 +51,10 @@ const scanners = Array.from({ length: n }, (_, index) => {
 
 const streams = await openStreams(`${url}/sub`, n, {
   onChunk: (index, chunk) => scanners[index](chunk),
+  localAddresses: args.localAddresses ? String(args.localAddresses).split(',') : undefined,
+  concurrency: Number(args.concurrency ?? 100),
 });
-await waitForCount(url, c => c >= n, 60000);
+await waitForCount(url, c => c >= n, Number(args.openTimeoutMs ?? 60000));
 await sleep(300);
 
 const results = [];

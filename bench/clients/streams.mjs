@@ -29,7 +29,7 @@ export const getJson = (url, timeoutMs = 10000) =>
 export const openStreams = async (
   url,
   n,
-  { concurrency = 100, onChunk = () => {}, onError = () => {} } = {},
+  { concurrency = 100, onChunk = () => {}, onError = () => {}, localAddresses } = {},
 ) => {
   const requests = new Array(n);
   let next = 0;
@@ -38,7 +38,13 @@ export const openStreams = async (
   let closedByServer = 0;
   const one = index =>
     new Promise(resolve => {
-      const req = http.get(url, { agent: false });
+      // Several loopback source addresses (127.0.0.2...) when one address would run out of ports.
+      const req = http.get(url, {
+        agent: false,
+        ...(localAddresses?.length && {
+          localAddress: localAddresses[index % localAddresses.length],
+        }),
+      });
       requests[index] = req;
       req.on('response', res => {
         res.on('data', chunk => onChunk(index, chunk));

@@ -46,6 +46,16 @@ const subscribe = (req, res) => {
 };
 
 // Encoded once, written to every subscriber.
+// --heartbeatMs=N (K): a `:` comment to every stream each N ms, the floor of a heartbeat (one
+// write per stream, no silence tracking).
+const heartbeatMs = Number(process.argv.find(a => a.startsWith('--heartbeatMs='))?.split('=')[1]);
+if (heartbeatMs > 0) {
+  const beat = Buffer.from(':\n\n');
+  setInterval(() => {
+    for (const res of subscribers) res.write(beat);
+  }, heartbeatMs).unref();
+}
+
 const broadcast = i => {
   const frame = Buffer.from(rawFrame(i));
   for (const res of subscribers) res.write(frame);

@@ -1,7 +1,6 @@
 import { FlushUnavailableError } from './flush-unavailable.error.js';
 import { AsyncResource } from 'node:async_hooks';
 import type { Logger } from '@nestjs/common';
-import type { Subscriber } from 'rxjs';
 import type { FlushStreamContext } from '../flush-stream.context.js';
 import type { FlushMetrics } from '../flush.metrics.js';
 import { encodeData } from '../sse/sse.serializer.js';
@@ -29,6 +28,12 @@ export interface HubStreamHost {
   leave(channel: string, deliver: LocalDeliver): void;
   /** What the subscriber gets for a failure of the hub or the transport (logged there). */
   failure(channels: readonly string[], err: unknown): unknown;
+}
+
+/** Where a hub stream pushes: an rxjs Subscriber, or the writer's direct sink. @internal */
+export interface HubStreamSink {
+  next(event: FlushHubEvent): void;
+  error(err: unknown): void;
 }
 
 /** One hub stream, as `FlushHub.stream()` validated it. @internal */
@@ -98,7 +103,7 @@ const startsOf = (
 export const openHubStream = (
   host: HubStreamHost,
   request: HubStreamRequest,
-  subscriber: Subscriber<FlushHubEvent>,
+  subscriber: HubStreamSink,
   context: FlushStreamContext | undefined,
 ): (() => void) => {
   const { channels, lastEventId, snapshot } = request;

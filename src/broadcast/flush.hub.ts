@@ -33,6 +33,7 @@ import {
 import { compileChannelPattern } from './flush-authorize.interface.js';
 import { FlushChannel } from './flush.channel.js';
 import { splitCursor } from './flush-cursor.js';
+import { withDirectSource } from '../writer/stream-source.util.js';
 import { openHubStream, type HubStreamHost, type HubStreamRequest } from './flush-hub-stream.js';
 import { LocalChannel, type LocalDeliver } from './flush-local-channel.js';
 import {
@@ -426,8 +427,12 @@ export class FlushHub implements OnModuleInit, OnApplicationShutdown {
     if (channels.length > 1 && options.lastEventId !== undefined) {
       splitCursor(options.lastEventId); // a malformed cursor: 400 before the stream opens
     }
-    return new Observable<MessageEvent>(subscriber =>
-      openHubStream(this.host, request, subscriber, currentStream() ?? opened),
+    // Read directly (no rxjs Subscriber) when the route returns it as it is.
+    return withDirectSource(
+      new Observable<MessageEvent>(subscriber =>
+        openHubStream(this.host, request, subscriber, currentStream() ?? opened),
+      ),
+      sink => openHubStream(this.host, request, sink, currentStream() ?? opened),
     );
   }
 

@@ -12,29 +12,23 @@ import { setErrorResponseHeaders } from '../broadcast/flush-unavailable.error.js
 import { StreamSafe } from '../decorators/stream-safe.decorator.js';
 import { FlushConfigurationError } from '../flush.errors.js';
 import { FLUSH_RESOLVED_OPTIONS } from '../flush.internal-constants.js';
-import { FLUSH_NOT_SERVED, SLOW_CLIENT_DISCONNECTED } from '../flush.messages.js';
+import { FLUSH_NOT_SERVED } from '../flush.messages.js';
 import type { ResolvedFlushOptions } from '../flush-module-options.interface.js';
 import { FlushMetrics } from '../flush.metrics.js';
 import { NEST_SSE_ABORT_CONTROLLER } from '../nest-compat/nest-metadata.compat.js';
 import { innerInterceptors } from '../nest-compat/streaming-route.registry.js';
 import { FlushConnections } from '../shutdown/flush-connections.service.js';
-import { serializeSseRetry } from '../sse/sse.serializer.js';
 import {
   isClosed,
   requestAbortController,
   toRawRequest,
   toRawResponse,
 } from '../writer/raw-response.util.js';
-import { pumpSource, releaseSource, unwrapStreamSource } from '../writer/stream-source.util.js';
-import type { StreamWriter, StreamWriterHooks } from '../writer/stream.writer.js';
+import { unwrapStreamSource } from '../writer/stream-source.util.js';
+import type { StreamWriter } from '../writer/stream.writer.js';
 import { FlushResult } from './flush-result.js';
 import { runAwareSession, runErrorForFormat } from './run-format.adapter.js';
-import {
-  controlEndFrame,
-  planRoute,
-  type FrameEncoder,
-  type RoutePlan,
-} from './flush-route.plan.js';
+import { planRoute, type FrameEncoder, type RoutePlan } from './flush-route.plan.js';
 import {
   FlushStreamControls,
   type FlushAdmission,
@@ -45,22 +39,20 @@ import {
   type FlushStreamContext,
 } from '../flush-stream.context.js';
 import {
-  controlEnding,
   createStreamWriter,
   endStream,
   failStream,
   openStream,
   statusOf,
-  webResponseRequest,
   type StreamRequest,
 } from './flush-stream.response.js';
-import { isWebResponse } from '../formats/web-response.passthrough.js';
 import {
   appForRequest,
   enterStream,
   type FlushAppContext,
   type FlushStreamMode,
 } from './flush-stream.state.js';
+import { FlushStreamRunner } from './flush-stream.runner.js';
 
 /**
  * The stream's position is the id of the last event it wrote (a hub event id, a composite
@@ -102,15 +94,18 @@ const toExceptionFilters =
 export class FlushInterceptor implements NestInterceptor {
   private readonly logger = new Logger('FlushInterceptor');
   private readonly plans = new WeakMap<object, RoutePlan>();
-  private readonly routeHooks = new WeakMap<RoutePlan, StreamWriterHooks>();
   private readonly modes = new WeakMap<object, { app: FlushAppContext; mode: FlushStreamMode }>();
+
+  private readonly runner: FlushStreamRunner;
 
   constructor(
     @Inject(FLUSH_RESOLVED_OPTIONS) private readonly options: ResolvedFlushOptions,
-    private readonly metrics: FlushMetrics,
-    private readonly connections: FlushConnections,
+    metrics: FlushMetrics,
+    connections: FlushConnections,
     private readonly controls: FlushStreamControls,
-  ) {}
+  ) {
+    this.runner = new FlushStreamRunner(this.logger, metrics, connections, controls);
+  }
 
   intercept(
     context: ExecutionContext,
@@ -183,7 +178,7 @@ export class FlushInterceptor implements NestInterceptor {
     const inner = next.handle().subscribe({
       next: emitted => {
         const result = FlushResult.find(emitted);
-        this.start(stream, result ? result.value : emitted, release).catch(reject);
+        this.runner.start(stream, result ? result.value : emitted, release).catch(reject);
       },
       error: reject,
     });
@@ -235,13 +230,13 @@ export class FlushInterceptor implements NestInterceptor {
       app,
       onSettled: value => {
         if (!isObservable(value) || done) return;
-        events = createStreamWriter(stream, this.hooksOf(stream.plan));
+        events = createStreamWriter(stream, this.runner.hooksOf(stream.plan));
         if (isClosed(stream.rawReq, stream.rawRes)) return finish();
         events.onClose(() => finish());
         // Caps first (a 429 before any byte); Nest subscribes to the Observable through the
         // interceptors meanwhile: events emitted at once, or an error, still come before the
         // headers (an exception filter can answer).
-        this.admit(stream).then(
+        this.runner.admit(stream).then(
           admitted => {
             if (done) return admitted.release();
             admission = admitted;
@@ -250,8 +245,8 @@ export class FlushInterceptor implements NestInterceptor {
                 if (done || !events) return;
                 opened = true;
                 if (!openStream(stream, events)) return finish();
-                stopShutdown = this.trackShutdown(stream, events);
-                this.controlEnds(stream, events, admitted);
+                stopShutdown = this.runner.trackShutdown(stream, events);
+                this.runner.controlEnds(stream, events, admitted);
               }, finish);
             });
           },
@@ -274,7 +269,8 @@ export class FlushInterceptor implements NestInterceptor {
         }
         // Not an Observable: the stream object, possibly inside what an interceptor made of it.
         done = true;
-        this.start(stream, unwrapStreamSource(value), () => undefined)
+        this.runner
+          .start(stream, unwrapStreamSource(value), () => undefined)
           .then(() => undefined, reject)
           .finally(() => {
             if (!subscriber.closed) {
@@ -293,133 +289,6 @@ export class FlushInterceptor implements NestInterceptor {
       stopShutdown?.();
       inner?.unsubscribe();
     };
-  }
-
-  /** Settles the handler's result, opens the stream and pumps the source until it ends. */
-  private async start(stream: StreamRequest, value: unknown, release: () => void): Promise<void> {
-    // An async handler's errors still get a real status: nothing is sent before it settles.
-    let source: unknown = await value;
-    // A web Response: its status, headers and body pass through.
-    if (isWebResponse(source)) ({ stream, body: source } = webResponseRequest(stream, source));
-    if (isClosed(stream.rawReq, stream.rawRes)) {
-      release();
-      return releaseSource(source);
-    }
-    if (stream.rawReq.method === 'HEAD') {
-      const writer = createStreamWriter(stream, this.hooksOf(stream.plan));
-      releaseSource(source);
-      openStream(stream, writer);
-      release();
-      writer.end();
-      return;
-    }
-    // Caps before anything is subscribed or sent: a 429 (or a 503) reaches the exception filters.
-    let admission: FlushAdmission;
-    try {
-      admission = await this.admit(stream);
-    } catch (err) {
-      releaseSource(source);
-      throw err;
-    }
-    try {
-      await this.pump(stream, source, release, admission);
-    } finally {
-      admission.release();
-    }
-  }
-
-  /** Subscribes the source, opens the stream and writes until the source or the client ends. */
-  private async pump(
-    stream: StreamRequest,
-    source: unknown,
-    release: () => void,
-    admission: FlushAdmission,
-  ): Promise<void> {
-    if (isClosed(stream.rawReq, stream.rawRes)) {
-      release();
-      return releaseSource(source);
-    }
-    const writer = createStreamWriter(stream, this.hooksOf(stream.plan));
-    // Subscribed (an Observable) before the headers: events it emits at once are written right
-    // after them, and a synchronous failure still reaches the exception filters.
-    let early: { error: unknown } | undefined;
-    const pumping = pumpSource(source, writer, stream.encode);
-    pumping.catch((error: unknown) => (early ??= { error }));
-    // One macrotask (Nest's own SSE waits as long): a synchronous failure lands in `early`;
-    // hub subscriptions (and their replay) first, so a transport outage is a 503, not an event.
-    await new Promise<void>(resolve => setImmediate(resolve));
-    await Promise.all(stream.context.ready);
-    // A first event that fails answers through the exception filters (a real status, as Nest
-    // does); once an event is out, a failure is an error event after it.
-    if (early && !writer.headersSent && !writer.hasPending) {
-      writer.release();
-      throw early.error;
-    }
-    if (!openStream(stream, writer)) return;
-    release();
-    const untrack = this.trackShutdown(stream, writer);
-    this.controlEnds(stream, writer, admission);
-    try {
-      await pumping;
-      endStream(stream, writer);
-    } catch (err) {
-      failStream(this.logger, err, stream, writer);
-    } finally {
-      untrack();
-    }
-  }
-
-  /** The metrics hooks of a route's writers, with one log line per slow client disconnected. */
-  private hooksOf(plan: RoutePlan): StreamWriterHooks {
-    let hooks = this.routeHooks.get(plan);
-    if (!hooks) {
-      const shared = this.metrics.writerHooks;
-      hooks = {
-        ...shared,
-        slowClient: bytes => {
-          shared.slowClient?.(bytes);
-          this.logger.warn(
-            SLOW_CLIENT_DISCONNECTED(plan.name, bytes, plan.plainOptions.maxQueuedBytes),
-          );
-        },
-      };
-      this.routeHooks.set(plan, hooks);
-    }
-    return hooks;
-  }
-
-  /** The stream controls' admission of a stream (caps, deadline), before any byte. */
-  private admit(stream: StreamRequest): Promise<FlushAdmission> {
-    return this.controls.admit(stream.context, stream.req, stream.plan.limits, stream.plan.name);
-  }
-
-  /** Lets the controls end the open stream: `expired`, `revoked`, with the stream's position. */
-  private controlEnds(
-    stream: StreamRequest,
-    writer: StreamWriter,
-    admission: FlushAdmission,
-  ): void {
-    admission.opened((event, data, retryMs) =>
-      writer.end(
-        stream.session
-          ? controlEnding(stream.session, event)
-          : controlEndFrame(stream.plan.format, event, data, stream.context.position, retryMs),
-      ),
-    );
-  }
-
-  /** Ends the stream on application shutdown (SSE: after a jittered `retry:` hint). */
-  private trackShutdown(stream: StreamRequest, writer: StreamWriter): () => void {
-    return this.connections.track({
-      response: stream.rawRes,
-      format: stream.plan.format,
-      shutdown: retryMs =>
-        writer.end(
-          stream.plan.format === 'sse' && retryMs !== undefined
-            ? serializeSseRetry(retryMs)
-            : undefined,
-        ),
-    });
   }
 
   /** Whether any interceptor runs inside this one on the route (computed once per route). */

@@ -61,3 +61,15 @@ export const requestAbortController = (
     FLUSH_REQUEST_CONTEXT
   ].controller;
 };
+
+/**
+ * Drops the express router's continuation of a request whose response an open stream owns:
+ * express keeps `req.next` (the router's closures and their state) for the request's lifetime,
+ * about 1 KB per idle stream, and nothing may call it once the stream is open (express would go
+ * on to the next route and write into the stream). A no-op on fastify.
+ * @internal
+ */
+export const releaseRouterContinuation = (req: object): void => {
+  const carrier = req as { next?: unknown };
+  if (typeof carrier.next === 'function') carrier.next = undefined;
+};

@@ -61,6 +61,31 @@ export const releaseSource = (source: unknown): void => {
 };
 
 /**
+ * A push source read without an rxjs Subscriber (a hub stream returned as it is): `open` starts
+ * it into `sink` and returns its teardown. Set on the Observable under `DIRECT_SOURCE`; an
+ * Observable piped through operators is a new one without it, read as any Observable.
+ * @internal
+ */
+export type DirectSourceOpen = (sink: DirectSink) => () => void;
+/** Where a direct source pushes. @internal */
+export interface DirectSink {
+  next(item: unknown): void;
+  error(err: unknown): void;
+  complete(): void;
+}
+/** @internal */
+export const DIRECT_SOURCE = Symbol('nestjs-flush.directSource');
+
+/** Marks an Observable as readable directly through `open` (see `DirectSourceOpen`). @internal */
+export const withDirectSource = <T extends object>(observable: T, open: DirectSourceOpen): T => {
+  Object.defineProperty(observable, DIRECT_SOURCE, { value: open });
+  return observable;
+};
+
+/** How a pumping ended: `failed` with the source's (or the encoder's) error, or not. @internal */
+export type PumpDone = (failed: boolean, error?: unknown) => void;
+
+/**
  * Reads `source` into `writer` until it ends, the client leaves or the stream is closed.
  * Observables are push sources (bounded by the writer's slow-client policy); async iterables,
  * Node Readables, web ReadableStreams and generators are pulled only as fast as the socket drains.
@@ -68,14 +93,44 @@ export const releaseSource = (source: unknown): void => {
  * destroyed. Resolves when done; rejects with the source's (or the encoder's) error.
  * @internal
  */
-export const pumpSource = async (
+export const pumpSource = (
   source: unknown,
   writer: PumpSink,
   encode: FrameEncoder,
-): Promise<void> => {
-  if (isObservable(source)) return pumpObservable(source, writer, encode);
-  if (isAsyncIterable(source)) return pumpAsyncIterable(source, writer, encode);
-  if (isIteratorObject(source)) return pumpIterator(source, writer, encode);
+): Promise<void> =>
+  new Promise<void>((resolve, reject) =>
+    pumpSourceTo(source, writer, encode, (failed, error) => (failed ? reject(error) : resolve())),
+  );
+
+/**
+ * `pumpSource` with a callback, called once: an open stream of an Observable holds its
+ * subscription and a few closures, no promise. @internal
+ */
+export const pumpSourceTo = (
+  source: unknown,
+  writer: PumpSink,
+  encode: FrameEncoder,
+  done: PumpDone,
+): void => {
+  let pumping: Promise<void>;
+  try {
+    if (isObservable(source)) return pumpObservable(source, writer, encode, done);
+    pumping = isAsyncIterable(source)
+      ? pumpAsyncIterable(source, writer, encode)
+      : isIteratorObject(source)
+        ? pumpIterator(source, writer, encode)
+        : pumpOne(source, writer, encode);
+  } catch (err) {
+    return done(true, err);
+  }
+  pumping.then(
+    () => done(false),
+    (err: unknown) => done(true, err),
+  );
+};
+
+/** A single value, written as one item. */
+const pumpOne = async (source: unknown, writer: PumpSink, encode: FrameEncoder): Promise<void> => {
   if (source !== undefined) await writer.write(encode(source));
 };
 
@@ -83,43 +138,56 @@ const pumpObservable = (
   source: Observable<unknown>,
   writer: PumpSink,
   encode: FrameEncoder,
-): Promise<void> =>
-  new Promise<void>((resolve, reject) => {
-    let settled = false;
-    // Declared before subscribe(): a synchronous source settles while subscribe() is still running.
-    // eslint-disable-next-line prefer-const
-    let subscription: Subscription | undefined;
-    // Also read by settle() while onClose() runs (a response closed already calls back at once).
-    // eslint-disable-next-line prefer-const
-    let cancelOnClose: (() => void) | undefined;
-    const settle = (err?: unknown): void => {
-      if (settled) return;
-      settled = true;
-      cancelOnClose?.();
-      subscription?.unsubscribe();
-      if (err === undefined) resolve();
-      else reject(err);
-    };
-    cancelOnClose = writer.onClose(() => settle());
+  done: PumpDone,
+): void => {
+  let settled = false;
+  // Declared before subscribing: a synchronous source settles while subscribe() is still running.
+  let stop: (() => void) | undefined;
+  // Also read by settle() while onClose() runs (a response closed already calls back at once).
+  // eslint-disable-next-line prefer-const
+  let cancelOnClose: (() => void) | undefined;
+  const settle = (failed: boolean, err?: unknown): void => {
     if (settled) return;
-    subscription = source.subscribe({
-      next: item => {
-        if (settled) return;
-        let frame: string | Buffer;
-        try {
-          frame = encode(item);
-        } catch (err) {
-          settle(err);
-          return;
-        }
-        if (!writer.push(frame) && writer.closed) settle();
-      },
-      error: (err: unknown) => settle(err ?? new Error('Observable errored')),
-      complete: () => settle(),
-    });
-    // Settled synchronously (a sync source): release now.
-    if (settled) subscription.unsubscribe();
-  });
+    settled = true;
+    cancelOnClose?.();
+    stop?.();
+    done(failed, err);
+  };
+  cancelOnClose = writer.onClose(() => settle(false));
+  if (settled) return;
+  const sink: DirectSink = {
+    next: item => {
+      if (settled) return;
+      let frame: string | Buffer;
+      try {
+        frame = encode(item);
+      } catch (err) {
+        settle(true, err);
+        return;
+      }
+      if (!writer.push(frame) && writer.closed) settle(false);
+    },
+    error: (err: unknown) => settle(true, err ?? new Error('Observable errored')),
+    complete: () => settle(false),
+  };
+  const direct = (source as { [DIRECT_SOURCE]?: DirectSourceOpen })[DIRECT_SOURCE];
+  if (direct) {
+    let teardown: () => void;
+    try {
+      teardown = direct(sink);
+    } catch (err) {
+      return settle(true, err);
+    }
+    stop = teardown;
+    // Settled while it opened: release now.
+    if (settled) teardown();
+    return;
+  }
+  const subscription: Subscription = source.subscribe(sink);
+  stop = () => subscription.unsubscribe();
+  // Settled synchronously (a sync source): release now.
+  if (settled) subscription.unsubscribe();
+};
 
 /**
  * The iterator a source is read through. A web ReadableStream is read through its reader: its
