@@ -1,5 +1,4 @@
 import {
-  ForbiddenException,
   Inject,
   Injectable,
   Logger,
@@ -30,12 +29,13 @@ import {
   assertTarget,
   isValidStreamKey,
 } from './flush-channel.util.js';
-import { compileChannelPattern } from './flush-authorize.interface.js';
+import { HubAuthorizeRules } from './flush-hub.rules.js';
+import { LocalChannels } from './flush-hub.channels.js';
 import { FlushChannel } from './flush.channel.js';
 import { splitCursor } from './flush-cursor.js';
 import { withDirectSource } from '../writer/stream-source.util.js';
 import { openHubStream, type HubStreamHost, type HubStreamRequest } from './flush-hub-stream.js';
-import { LocalChannel, type LocalDeliver } from './flush-local-channel.js';
+import type { FlushPublishOptions, FlushStreamOptions } from './flush-hub.options.js';
 import {
   FlushTransport,
   isTransportUnavailable,
@@ -57,49 +57,7 @@ import {
   type FlushTicketRedeemer,
 } from './flush-ticket-redeemer.interface.js';
 
-/** Options of `FlushHub.publish()`. @publicApi */
-export interface FlushPublishOptions {
-  /** Event name (the SSE `event:` field). */
-  event?: string;
-  /**
-   * Only the streams whose stream key (FlushModule's `streamKey(request)`, default the client
-   * IP; a ticket's subject) equals this receive the event, on every instance. It keeps its place
-   * in the channel's order and history, for that key alone: a resume of that key replays it, a
-   * resume of any other key never does. Streams without a key never receive targeted events.
-   * 1-256 characters without CR, LF or NUL.
-   */
-  to?: string;
-}
-
-/** Options of `FlushHub.stream()` and `FlushHub.streamFor()`. @publicApi */
-export interface FlushStreamOptions {
-  /** The client's Last-Event-ID: events after it are replayed before live ones. */
-  lastEventId?: string;
-  /**
-   * Lets `stream()` open a channel without a request to authorize, although FlushModule has
-   * `authorize` rules: for server-internal streams only (a job that listens to a channel, a
-   * route that authorized the client itself). Without it, `stream()` throws while rules exist,
-   * so that no route streams a protected channel to anyone by mistake; routes serving clients
-   * use `streamFor(request, channel, options)`, which applies the rules. Ignored by
-   * `streamFor()`, which always authorizes.
-   * @default false
-   */
-  skipAuthorization?: boolean;
-  /**
-   * Snapshot then live: the stream subscribes first (holding live events), reads the channel's
-   * newest id, then calls the loader; its first event is `event: snapshot` with the loader's
-   * result as `data:` and that newest id as `id:` (no `id:` at all while the channel has no
-   * event), then every event after that id, exactly once, in order. With a `lastEventId` the
-   * history still covers, the stream resumes instead (no snapshot); with one it does not, the
-   * snapshot replaces the `resync` event. On a multi-channel stream the loader runs once, for
-   * all channels, and the snapshot's id is the composite cursor.
-   *
-   * A loader that rejects fails the stream: before the headers went out (an in-memory hub and a
-   * fast loader), Nest's exception filters answer with its status; after, an `error` event
-   * ends the stream.
-   */
-  snapshot?: () => Promise<unknown>;
-}
+export type { FlushPublishOptions, FlushStreamOptions } from './flush-hub.options.js';
 
 /**
  * Channels with broadcast, encoded once, and Last-Event-ID resume from bounded history.
@@ -117,11 +75,9 @@ export interface FlushStreamOptions {
 @Injectable()
 export class FlushHub implements OnModuleInit, OnApplicationShutdown {
   private readonly logger = new Logger('FlushHub');
-  private readonly channels = new Map<string, LocalChannel>();
-  private readonly rules: {
-    pattern: RegExp;
-    authorize: (c: string, r: unknown) => boolean | Promise<boolean>;
-  }[];
+  /** This instance's subscribers, per channel. */
+  private readonly local: LocalChannels;
+  private readonly rules: HubAuthorizeRules;
   /** What every hub stream uses of this hub. */
   private readonly host: HubStreamHost;
   /** What the runner uses of this hub. */
@@ -141,21 +97,20 @@ export class FlushHub implements OnModuleInit, OnApplicationShutdown {
     @Inject(FLUSH_RUNNER)
     private readonly runner?: FlushRunner,
   ) {
-    const authorize = options.authorize;
-    this.rules =
-      typeof authorize === 'function'
-        ? [{ pattern: /^/, authorize }]
-        : (authorize ?? []).map(rule => ({
-            pattern: compileChannelPattern(rule.channel),
-            authorize: rule.authorize,
-          }));
+    this.rules = new HubAuthorizeRules(options.authorize);
+    this.local = new LocalChannels({
+      transport,
+      metrics,
+      logger: this.logger,
+      resyncEventName: options.resyncEventName,
+    });
     this.host = {
       transport,
       metrics,
       logger: this.logger,
       resyncEventName: options.resyncEventName,
-      join: (channel, deliver) => this.join(channel, deliver),
-      leave: (channel, deliver) => this.leave(channel, deliver),
+      join: (channel, deliver) => this.local.join(channel, deliver),
+      leave: (channel, deliver) => this.local.leave(channel, deliver),
       failure: (channels, err) => {
         // An outage is logged once by the transport, not per stream.
         if (!isTransportUnavailable(err) && !(err instanceof FlushUnavailableError))
@@ -166,7 +121,7 @@ export class FlushHub implements OnModuleInit, OnApplicationShutdown {
       },
     };
     metrics.addChannelSizes(() => this.subscriberCounts());
-    transport.onGap?.((channel, state) => this.channels.get(channel)?.onGap(state));
+    transport.onGap?.((channel, state) => this.local.onGap(channel, state));
   }
 
   /** Lets the transport prepare (e.g. load ioredis): a missing piece fails the bootstrap. */
@@ -239,7 +194,7 @@ export class FlushHub implements OnModuleInit, OnApplicationShutdown {
     options: FlushStreamOptions = {},
   ): Observable<MessageEvent> {
     const list = assertChannels(channels);
-    if (this.rules.length > 0 && options.skipAuthorization !== true) {
+    if (this.rules.active && options.skipAuthorization !== true) {
       throw new FlushConfigurationError(STREAM_NEEDS_AUTHORIZATION(list.join(',')));
     }
     return this.open(list, options, undefined);
@@ -275,16 +230,7 @@ export class FlushHub implements OnModuleInit, OnApplicationShutdown {
    */
   async authorize(channel: string, request: unknown): Promise<void> {
     assertChannel(channel);
-    await this.applyRules(channel, request);
-  }
-
-  /** The rules for a channel name already checked (a run's channel may be 204 characters). */
-  private async applyRules(channel: string, request: unknown): Promise<void> {
-    if (this.rules.length === 0) return;
-    const rule = this.rules.find(r => r.pattern.test(channel));
-    if (!rule || !(await rule.authorize(channel, request))) {
-      throw new ForbiddenException(`Not allowed to stream channel "${channel}"`);
-    }
+    await this.rules.apply(channel, request);
   }
 
   /**
@@ -389,13 +335,13 @@ export class FlushHub implements OnModuleInit, OnApplicationShutdown {
     if (options?.skipAuthorization === true) return allowed;
     const request = options?.request ?? currentStream()?.request;
     if (request === undefined) {
-      if (this.rules.length > 0)
+      if (this.rules.active)
         throw new FlushConfigurationError(RUN_NEEDS_AUTHORIZATION(method, String(key)));
       return allowed;
     }
     return async channel => {
       if (!(await this.tickets?.redeemRequest(request, [channel])))
-        await this.applyRules(channel, request);
+        await this.rules.apply(channel, request);
     };
   }
 
@@ -409,9 +355,7 @@ export class FlushHub implements OnModuleInit, OnApplicationShutdown {
 
   /** Local subscribers per channel on this instance. */
   subscriberCounts(): Record<string, number> {
-    const out: Record<string, number> = {};
-    for (const [name, ch] of this.channels) out[name] = ch.subscribers.size;
-    return out;
+    return this.local.counts();
   }
 
   private open(
@@ -436,55 +380,8 @@ export class FlushHub implements OnModuleInit, OnApplicationShutdown {
     );
   }
 
-  /** Adds a local subscriber; resolves once the channel's transport subscription is active. */
-  private join(channel: string, deliver: LocalDeliver): Promise<unknown> {
-    let ch = this.channels.get(channel);
-    if (!ch) {
-      ch = new LocalChannel(channel, {
-        transport: this.transport,
-        metrics: this.metrics,
-        logger: this.logger,
-        resyncEventName: this.options.resyncEventName,
-      });
-      this.channels.set(channel, ch);
-    }
-    const local = ch;
-    local.subscribers.add(deliver);
-    if (!local.unsubscribe) {
-      const subscribing = local
-        .readBase()
-        .then(() => this.transport.subscribe(channel, e => local.fanOut(e)));
-      local.unsubscribe = subscribing;
-      // A failed subscription (transport down) is retried by the next subscriber, not reused.
-      subscribing.catch(() => {
-        if (local.unsubscribe === subscribing) local.unsubscribe = undefined;
-      });
-    }
-    return local.unsubscribe;
-  }
-
-  private leave(channel: string, deliver: LocalDeliver): void {
-    const ch = this.channels.get(channel);
-    if (!ch || !ch.subscribers.delete(deliver) || ch.subscribers.size > 0) return;
-    this.channels.delete(channel);
-    ch.close();
-    const unsubscribe = ch.unsubscribe;
-    ch.unsubscribe = undefined;
-    unsubscribe
-      ?.then(
-        off => off(),
-        () => undefined, // never subscribed (the transport was away): nothing to undo
-      )
-      .catch((err: unknown) => {
-        // A lost or closed connection took its subscriptions with it: nothing to undo.
-        if (isTransportUnavailable(err)) return;
-        this.logger.warn(`Unsubscribing "${channel}" failed: ${(err as Error).message}`);
-      });
-  }
-
   async onApplicationShutdown(): Promise<void> {
-    for (const ch of this.channels.values()) ch.close();
-    this.channels.clear();
+    this.local.closeAll();
     await this.transport.close?.();
   }
 }
