@@ -157,16 +157,6 @@ describe.each(platforms)('FlushClient in Node on %s', platform => {
     expect(hits[channel]).toBe(1);
   });
 
-  it('404 and 410 stop at once: nothing there to wait for (an unknown route, an expired run)', async () => {
-    const missing = track(`/client/no-such-route-${randomUUID()}`);
-    await stateOf(missing, 'closed');
-    expect(lastState(missing)).toEqual({ state: 'closed', reason: 'status', status: 404 });
-    expect(missing.states.map(s => s.state)).toEqual(['connecting', 'closed']);
-    const gone = track('/client/gone');
-    await stateOf(gone, 'closed');
-    expect(lastState(gone)).toEqual({ state: 'closed', reason: 'status', status: 410 });
-  });
-
   it('204 and 403 stop at once', async () => {
     const empty = track('/client/empty');
     await stateOf(empty, 'closed');

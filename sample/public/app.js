@@ -821,12 +821,12 @@ function llmAttach() {
     // Leaving the page aborts the connection: the run stays the page's to resume.
     if (!current() || llm.leaving) return true;
     if (state === 'open') setStatus($('llm-status'), 'streaming');
+    // 404: an unknown or expired run. FlushClient would try again (with backoff): stop here.
+    else if (state === 'retrying' && detail?.status === 404)
+      llmFinish('error', 'error', 'This answer is gone (unknown or expired run).');
     else if (state === 'retrying') setStatus($('llm-status'), 'reconnecting');
     // 204: the server says this client already has the end (it stops FlushClient for good).
     else if (state === 'closed' && detail?.status === 204) llmFinish('done', 'done');
-    // 404: an unknown or expired run (FlushClient stops on it).
-    else if (state === 'closed' && detail?.status === 404)
-      llmFinish('error', 'error', 'This answer is gone (unknown or expired run).');
     else if (state === 'closed' && detail?.reason !== 'close')
       llmFinish('error', 'error', `The stream closed (${detail?.status ?? detail?.reason}).`);
     return true;

@@ -231,14 +231,7 @@ export class FlushClient<E extends object = Record<string, unknown>> {
         res = await fetch(url, { headers, signal: this.abort.signal, cache: 'no-store' });
         const status = res.status;
         detail = { reason: 'status', status };
-        // 404 and 410: nothing there to wait for (an unknown route, a run whose replay expired).
-        if (
-          status === 204 ||
-          status === 403 ||
-          status === 404 ||
-          status === 410 ||
-          (status === 401 && unauthorized)
-        ) {
+        if (status === 204 || status === 403 || (status === 401 && unauthorized)) {
           return this.stop(detail, true);
         }
         if (status === 401) {
